@@ -1,0 +1,430 @@
+//! Loading and running a Spin application: manifest + runtime config → validated app state →
+//! compiled, pre-instantiated components → the HTTP listener. `main.rs` and the tests both
+//! start apps through [`AppOptions`] and [`RunningApp`].
+
+use crate::allowed_hosts::{AllowedHosts, is_skipped_template_result};
+use crate::engine;
+use crate::key_value::{self, KeyValueStores, KvLocation};
+use crate::logs::LogSink;
+use crate::manifest::{HttpRoute, HttpTarget, Manifest};
+use crate::routes::{RouteDecl, RouteSpec, Router};
+use crate::runtime_config::{KvStoreConfig, RuntimeConfig, SqliteConfig};
+use crate::sqlite::{self, DbLocation, SqliteDatabases};
+use crate::state::ComponentRuntime;
+use crate::trigger_http::{HttpComponent, HttpDispatcher, RouteTarget, StaticResponse};
+use crate::variables::{AppVariables, ComponentVariables};
+use anyhow::{Context as _, bail};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+/// Where state lives when the runtime config does not say otherwise.
+#[derive(Clone, Debug, Default)]
+pub enum StateDir {
+    /// `state_dir` from the runtime config, else `<manifest dir>/.spin` (Spin's default).
+    #[default]
+    Default,
+    /// An explicit directory (`--state-dir DIR`).
+    Path(PathBuf),
+    /// No state dir (`--state-dir ""`): default stores are in memory.
+    None,
+}
+
+/// How to start an app.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    pub manifest: PathBuf,
+    pub runtime_config: Option<PathBuf>,
+    pub state_dir: StateDir,
+    pub listen: SocketAddr,
+    /// Highest-precedence variable values (`--variable name=value`).
+    pub variables: HashMap<String, String>,
+    /// The environment the env variables provider reads; `None` means the process environment.
+    pub env: Option<HashMap<String, String>>,
+    /// Base for relative sqlite paths and `.env`; `None` means the current directory.
+    pub working_dir: Option<PathBuf>,
+    /// Test harness only: put every file-backed store and database of the runtime config
+    /// under the state dir (keeping file names), so parallel test apps never share files.
+    pub isolate_storage: bool,
+    pub log_sink: LogSink,
+    pub log_requests: bool,
+}
+
+impl AppOptions {
+    /// Options for `spin up`-like runs: `127.0.0.1:3000`, process environment, `.spin/`.
+    pub fn new(manifest: impl Into<PathBuf>) -> Self {
+        Self {
+            manifest: manifest.into(),
+            runtime_config: None,
+            state_dir: StateDir::Default,
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            variables: HashMap::new(),
+            env: None,
+            working_dir: None,
+            isolate_storage: false,
+            log_sink: LogSink::Stdio,
+            log_requests: true,
+        }
+    }
+
+    /// Options for tests: a random loopback port, an empty environment (only the variables
+    /// given here), and a fresh temporary state dir holding every store and database.
+    pub fn for_tests(manifest: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            env: Some(HashMap::new()),
+            isolate_storage: true,
+            ..Self::new(manifest)
+        }
+    }
+
+    pub fn runtime_config(mut self, path: impl Into<PathBuf>) -> Self {
+        self.runtime_config = Some(path.into());
+        self
+    }
+
+    pub fn variable(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.variables.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = StateDir::Path(dir.into());
+        self
+    }
+}
+
+/// A started app. Dropping it stops the listener.
+pub struct RunningApp {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    state_dir: Option<PathBuf>,
+    routes: Vec<(String, String)>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl RunningApp {
+    /// Loads, validates, compiles and starts the app; every configuration error is reported
+    /// before the socket is bound.
+    pub async fn start(mut options: AppOptions) -> anyhow::Result<Self> {
+        let temp = match (&options.state_dir, options.isolate_storage) {
+            (StateDir::Default, true) => {
+                let dir = tempfile::Builder::new().prefix("reen-host-").tempdir()?;
+                options.state_dir = StateDir::Path(dir.path().to_owned());
+                Some(dir)
+            }
+            _ => None,
+        };
+        let loaded = load(&options)?;
+        let listener = TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("listening on {}", options.listen))?;
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let server = tokio::spawn(loaded.dispatcher.serve(listener, shutdown_rx));
+        Ok(Self {
+            addr,
+            shutdown,
+            server: Some(server),
+            state_dir: loaded.state_dir,
+            routes: loaded.routes,
+            _temp: temp,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The resolved state directory (`None` when stores are in memory).
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.state_dir.as_deref()
+    }
+
+    /// Public routes as (component, route), in manifest order, for the start-up banner.
+    pub fn routes(&self) -> &[(String, String)] {
+        &self.routes
+    }
+
+    /// Stops accepting, closes open connections and waits for the server task.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+struct LoadedApp {
+    dispatcher: Arc<HttpDispatcher>,
+    state_dir: Option<PathBuf>,
+    routes: Vec<(String, String)>,
+}
+
+fn load(options: &AppOptions) -> anyhow::Result<LoadedApp> {
+    let manifest = Manifest::load(&options.manifest)?;
+    let runtime_config = match &options.runtime_config {
+        Some(path) => RuntimeConfig::load(path)?,
+        None => RuntimeConfig::default(),
+    };
+    for warning in manifest.warnings.iter().chain(&runtime_config.warnings) {
+        tracing::warn!("{warning}");
+    }
+    let working_dir = match &options.working_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir()?,
+    };
+    let state_dir = resolve_state_dir(&options.state_dir, &runtime_config, &manifest, &working_dir);
+    let isolate = options
+        .isolate_storage
+        .then_some(())
+        .and(state_dir.as_deref());
+
+    let kv_locations = kv_locations(&runtime_config, state_dir.as_deref(), isolate)?;
+    let db_locations = db_locations(&runtime_config, state_dir.as_deref(), isolate, &working_dir)?;
+    manifest.check_labels(
+        &kv_locations.keys().cloned().collect(),
+        &db_locations.keys().cloned().collect(),
+    )?;
+    let stores = KeyValueStores::open(&kv_locations)?;
+    let databases = SqliteDatabases::new(&db_locations)?;
+
+    let env = Arc::new(
+        options
+            .env
+            .clone()
+            .unwrap_or_else(|| std::env::vars().collect()),
+    );
+    let app_variables = Arc::new(AppVariables::new(
+        manifest.variables.clone(),
+        options.variables.clone(),
+        &runtime_config.effective_variables_providers(),
+        env,
+        &working_dir,
+    )?);
+
+    let mut targets = HashMap::new();
+    let mut decls = Vec::new();
+    let mut banner = Vec::new();
+    for (index, trigger) in manifest.http_triggers.iter().enumerate() {
+        let key = match &trigger.target {
+            HttpTarget::Component(id) => {
+                if !targets.contains_key(id) {
+                    let component = http_component(
+                        &manifest,
+                        id,
+                        &stores,
+                        &databases,
+                        &app_variables,
+                        options.log_sink.clone(),
+                    )?;
+                    targets.insert(id.clone(), RouteTarget::Component(component));
+                }
+                id.clone()
+            }
+            HttpTarget::StaticResponse {
+                status_code,
+                headers,
+                body,
+            } => {
+                // Component ids are kebab-case, so a key with `#` can never collide with one.
+                let key = format!("static-response#{index}");
+                targets.insert(
+                    key.clone(),
+                    RouteTarget::Static(StaticResponse {
+                        status: *status_code,
+                        headers: headers
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                        body: body.clone(),
+                    }),
+                );
+                key
+            }
+        };
+        let route = match &trigger.route {
+            HttpRoute::Path(path) => {
+                banner.push((key.clone(), path.clone()));
+                RouteSpec::Path(path.clone())
+            }
+            HttpRoute::Private => RouteSpec::Private,
+        };
+        decls.push(RouteDecl {
+            route,
+            component: key,
+        });
+    }
+    let (router, warnings) = Router::build(&decls)?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    if !manifest.redis_triggers.is_empty() {
+        bail!(
+            "{}: [[trigger.redis]] is not supported by this version of reen-host yet",
+            manifest.path.display()
+        );
+    }
+    Ok(LoadedApp {
+        dispatcher: Arc::new(HttpDispatcher::new(router, targets, options.log_requests)),
+        state_dir,
+        routes: banner,
+    })
+}
+
+/// `--state-dir` wins, then runtime-config `state_dir`, then `<manifest dir>/.spin`.
+fn resolve_state_dir(
+    option: &StateDir,
+    runtime_config: &RuntimeConfig,
+    manifest: &Manifest,
+    working_dir: &Path,
+) -> Option<PathBuf> {
+    match option {
+        StateDir::Path(dir) if dir.as_os_str().is_empty() => None,
+        StateDir::Path(dir) => Some(working_dir.join(dir)),
+        StateDir::None => None,
+        StateDir::Default => runtime_config.resolved_state_dir(Some(&manifest.dir), working_dir),
+    }
+}
+
+/// Keeps the file name but moves the file into `dir` (test isolation).
+fn relocate(path: &Path, dir: Option<&Path>) -> PathBuf {
+    match (dir, path.file_name()) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => path.to_owned(),
+    }
+}
+
+fn kv_locations(
+    runtime_config: &RuntimeConfig,
+    state_dir: Option<&Path>,
+    isolate: Option<&Path>,
+) -> anyhow::Result<BTreeMap<String, KvLocation>> {
+    let mut locations =
+        BTreeMap::from([("default".to_owned(), key_value::default_location(state_dir))]);
+    for (label, config) in &runtime_config.key_value_stores {
+        let location = match config {
+            KvStoreConfig::Spin { path: Some(path) } => KvLocation::File(relocate(path, isolate)),
+            KvStoreConfig::Spin { path: None } => KvLocation::InMemory,
+            KvStoreConfig::Unsupported { kind } => bail!(
+                "runtime config: key_value_store.{label}: type `{kind}` is not supported by reen-host (use type = \"spin\")"
+            ),
+        };
+        locations.insert(label.clone(), location);
+    }
+    Ok(locations)
+}
+
+fn db_locations(
+    runtime_config: &RuntimeConfig,
+    state_dir: Option<&Path>,
+    isolate: Option<&Path>,
+    working_dir: &Path,
+) -> anyhow::Result<BTreeMap<String, DbLocation>> {
+    let mut locations =
+        BTreeMap::from([("default".to_owned(), sqlite::default_location(state_dir))]);
+    for (label, config) in &runtime_config.sqlite_databases {
+        let location = match config {
+            SqliteConfig::Spin {
+                path: Some(path), ..
+            } => DbLocation::File(relocate(&working_dir.join(path), isolate)),
+            SqliteConfig::Spin { path: None, .. } => DbLocation::InMemory,
+            SqliteConfig::Unsupported { kind } => bail!(
+                "runtime config: sqlite_database.{label}: type `{kind}` is not supported by reen-host (use type = \"spin\")"
+            ),
+        };
+        locations.insert(label.clone(), location);
+    }
+    Ok(locations)
+}
+
+/// Resolves one component's grants, compiles it and pre-instantiates it for HTTP.
+fn http_component(
+    manifest: &Manifest,
+    id: &str,
+    stores: &KeyValueStores,
+    databases: &SqliteDatabases,
+    app_variables: &Arc<AppVariables>,
+    log_sink: LogSink,
+) -> anyhow::Result<HttpComponent> {
+    let decl = manifest
+        .components
+        .get(id)
+        .with_context(|| format!("no component `{id}`"))?;
+    let context = || format!("{}: component `{id}`", manifest.path.display());
+    if !decl.files.is_empty() {
+        bail!("{}: `files` is not supported by reen-host yet", context());
+    }
+    if !decl.dependencies.is_empty() {
+        bail!(
+            "{}: `dependencies` are not supported by this version of reen-host yet",
+            context()
+        );
+    }
+    let mut hosts = Vec::new();
+    for template in &decl.allowed_outbound_hosts {
+        let host = app_variables.render(template).map_err(|var| {
+            anyhow::anyhow!(
+                "{}: allowed_outbound_hosts: variable `{var}` has no value",
+                context()
+            )
+        })?;
+        // Spin skips entries whose variables left them empty (an optional endpoint).
+        if !is_skipped_template_result(&host) {
+            hosts.push(host);
+        }
+    }
+    let component_ids: Vec<String> = manifest.components.keys().cloned().collect();
+    let allowed_hosts = AllowedHosts::parse_for_app(&hosts, &component_ids)
+        .with_context(|| format!("{}: allowed_outbound_hosts", context()))?;
+    let runtime = Arc::new(ComponentRuntime {
+        id: id.into(),
+        key_value: Arc::new(stores.grant(&decl.key_value_stores)),
+        sqlite: Arc::new(databases.grant(&decl.sqlite_databases)),
+        variables: Arc::new(ComponentVariables::new(
+            app_variables.clone(),
+            decl.variables.clone(),
+        )),
+        allowed_hosts: Arc::new(allowed_hosts),
+        environment: decl
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        log_sink,
+    });
+    let component = engine::load_component(&decl.source).with_context(context)?;
+    let pre = engine::linker()?
+        .instantiate_pre(&component)
+        .map_err(anyhow::Error::from)
+        .with_context(|| {
+            format!(
+                "{}: the component imports something this host does not provide",
+                context()
+            )
+        })?;
+    let pre = ProxyPre::new(pre).map_err(anyhow::Error::from).with_context(|| {
+        format!(
+            "{}: does not export wasi:http/incoming-handler (build it with spin-sdk 5.2 for wasm32-wasip2)",
+            context()
+        )
+    })?;
+    Ok(HttpComponent { runtime, pre })
+}

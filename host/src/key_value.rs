@@ -1,0 +1,273 @@
+//! `fermyon:spin/key-value@2.0.0`: labelled stores kept in SQLite files, as Spin's `spin` provider does.
+//!
+//! Like Spin, every store file holds one table keyed by (store label, key), one connection per
+//! file is shared by the whole process, and a label the component was not granted answers
+//! `access-denied` (never a trap).
+
+use crate::bindings::fermyon::spin2_0_0::key_value::{self, Error};
+use crate::state::InstanceState;
+use anyhow::Context as _;
+use rusqlite::{OptionalExtension, params};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use wasmtime::component::Resource;
+
+/// Spin refuses to open more than this many stores in one instance (`store-table-full`).
+const MAX_OPEN_STORES: usize = 256;
+
+/// Where a store's rows live.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KvLocation {
+    /// A SQLite file (created with its parent directories when missing).
+    File(PathBuf),
+    /// Process memory: gone when the app stops (Spin's behaviour with no state dir).
+    InMemory,
+}
+
+/// One SQLite file (or in-memory database) holding the rows of one or more store labels.
+pub struct KvBackend {
+    conn: Mutex<rusqlite::Connection>,
+}
+
+impl KvBackend {
+    fn open(location: &KvLocation) -> anyhow::Result<Self> {
+        let conn = match location {
+            KvLocation::File(path) => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+                rusqlite::Connection::open(path)
+                    .with_context(|| format!("opening key-value file {}", path.display()))?
+            }
+            KvLocation::InMemory => rusqlite::Connection::open_in_memory()?,
+        };
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS spin_key_value (
+                store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+                PRIMARY KEY (store, key))",
+            [],
+        )?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, Error> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::Other("key-value store lock poisoned".into()))?;
+        f(&conn).map_err(|e| Error::Other(e.to_string()))
+    }
+
+    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.with_conn(|c| {
+            c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                .query_row(params![store, key], |row| row.get(0))
+                .optional()
+        })
+    }
+
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<(), Error> {
+        self.with_conn(|c| {
+            c.prepare_cached(
+                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(store, key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![store, key, value])
+            .map(drop)
+        })
+    }
+
+    fn delete(&self, store: &str, key: &str) -> Result<(), Error> {
+        self.with_conn(|c| {
+            c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                .execute(params![store, key])
+                .map(drop)
+        })
+    }
+
+    fn keys(&self, store: &str) -> Result<Vec<String>, Error> {
+        self.with_conn(|c| {
+            c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?
+                .query_map(params![store], |row| row.get(0))?
+                .collect()
+        })
+    }
+}
+
+/// Every store label the app defines, resolved to its backend (validated at start-up).
+#[derive(Default)]
+pub struct KeyValueStores {
+    stores: HashMap<String, Arc<KvBackend>>,
+}
+
+impl KeyValueStores {
+    /// Opens each label's backend; labels sharing a file share one connection.
+    pub fn open(locations: &BTreeMap<String, KvLocation>) -> anyhow::Result<Self> {
+        let mut by_location: HashMap<&KvLocation, Arc<KvBackend>> = HashMap::new();
+        let mut stores = HashMap::new();
+        for (label, location) in locations {
+            let backend = match by_location.get(location) {
+                Some(backend) => backend.clone(),
+                None => {
+                    let backend = Arc::new(
+                        KvBackend::open(location)
+                            .with_context(|| format!("key-value store `{label}`"))?,
+                    );
+                    by_location.insert(location, backend.clone());
+                    backend
+                }
+            };
+            stores.insert(label.clone(), backend);
+        }
+        Ok(Self { stores })
+    }
+
+    /// The subset of stores one component was granted by `key_value_stores`.
+    pub fn grant(&self, labels: &[String]) -> KeyValueGrant {
+        let stores = labels
+            .iter()
+            .filter_map(|l| Some((l.clone(), self.stores.get(l)?.clone())))
+            .collect();
+        KeyValueGrant { stores }
+    }
+
+    /// True when `label` is defined (built-in `default` or runtime config).
+    pub fn contains(&self, label: &str) -> bool {
+        self.stores.contains_key(label)
+    }
+}
+
+/// The stores one component may open.
+#[derive(Default)]
+pub struct KeyValueGrant {
+    stores: HashMap<String, Arc<KvBackend>>,
+}
+
+/// Per-instance key-value state.
+pub struct KeyValueInstance {
+    grant: Arc<KeyValueGrant>,
+    open_stores: usize,
+}
+
+impl KeyValueInstance {
+    pub fn new(grant: Arc<KeyValueGrant>) -> Self {
+        Self {
+            grant,
+            open_stores: 0,
+        }
+    }
+}
+
+/// An open store handle, as held in the instance's resource table.
+pub struct KvStoreHandle {
+    label: String,
+    backend: Arc<KvBackend>,
+}
+
+/// Runs a blocking SQLite operation off the async executor.
+async fn blocking<T: Send + 'static>(
+    handle: &KvStoreHandle,
+    f: impl FnOnce(&KvBackend, &str) -> Result<T, Error> + Send + 'static,
+) -> wasmtime::Result<Result<T, Error>> {
+    let backend = handle.backend.clone();
+    let label = handle.label.clone();
+    Ok(tokio::task::spawn_blocking(move || f(&backend, &label)).await?)
+}
+
+impl InstanceState {
+    fn kv_handle(&self, store: &Resource<KvStoreHandle>) -> wasmtime::Result<&KvStoreHandle> {
+        Ok(self.table.get(store)?)
+    }
+}
+
+impl key_value::Host for InstanceState {}
+
+impl key_value::HostStore for InstanceState {
+    async fn open(
+        &mut self,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<KvStoreHandle>, Error>> {
+        let Some(backend) = self.key_value.grant.stores.get(&label).cloned() else {
+            return Ok(Err(Error::AccessDenied));
+        };
+        if self.key_value.open_stores >= MAX_OPEN_STORES {
+            return Ok(Err(Error::StoreTableFull));
+        }
+        self.key_value.open_stores += 1;
+        Ok(Ok(self.table.push(KvStoreHandle { label, backend })?))
+    }
+
+    async fn get(
+        &mut self,
+        store: Resource<KvStoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        blocking(self.kv_handle(&store)?, move |b, label| b.get(label, &key)).await
+    }
+
+    async fn set(
+        &mut self,
+        store: Resource<KvStoreHandle>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        blocking(self.kv_handle(&store)?, move |b, label| {
+            b.set(label, &key, &value)
+        })
+        .await
+    }
+
+    async fn delete(
+        &mut self,
+        store: Resource<KvStoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        blocking(self.kv_handle(&store)?, move |b, label| {
+            b.delete(label, &key)
+        })
+        .await
+    }
+
+    async fn exists(
+        &mut self,
+        store: Resource<KvStoreHandle>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, Error>> {
+        // Spin implements `exists` as a `get`; so do we, so both agree on every edge case.
+        blocking(self.kv_handle(&store)?, move |b, label| {
+            b.get(label, &key).map(|v| v.is_some())
+        })
+        .await
+    }
+
+    async fn get_keys(
+        &mut self,
+        store: Resource<KvStoreHandle>,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
+        blocking(self.kv_handle(&store)?, |b, label| b.keys(label)).await
+    }
+
+    async fn drop(&mut self, store: Resource<KvStoreHandle>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        self.key_value.open_stores = self.key_value.open_stores.saturating_sub(1);
+        Ok(())
+    }
+}
+
+/// The default store's file name in the state dir (Spin's name, so `.spin/` is interchangeable).
+pub const DEFAULT_STORE_FILE: &str = "sqlite_key_value.db";
+
+/// Where the built-in `default` store lives: `<state_dir>/sqlite_key_value.db`, or memory.
+pub fn default_location(state_dir: Option<&Path>) -> KvLocation {
+    match state_dir {
+        Some(dir) => KvLocation::File(dir.join(DEFAULT_STORE_FILE)),
+        None => KvLocation::InMemory,
+    }
+}

@@ -1,0 +1,23 @@
+//! `reen-host`: a Spin-compatible local runtime. It reads the same `spin.toml` and
+//! `runtime-config.toml` as the Spin CLI and runs the same spin-sdk 5.2 components
+//! (`wasm32-wasip2`) on wasmtime with Spin's semantics. Start an app with [`RunningApp::start`].
+
+pub mod allowed_hosts;
+pub mod app;
+mod bindings;
+pub mod builder;
+mod engine;
+pub mod key_value;
+pub mod logs;
+pub mod manifest;
+pub mod outbound_http;
+mod outbound_redis;
+pub mod routes;
+pub mod runtime_config;
+pub mod sqlite;
+mod state;
+pub mod trigger_http;
+pub mod variables;
+
+pub use app::{AppOptions, RunningApp, StateDir};
+pub use logs::LogSink;

@@ -1,0 +1,167 @@
+use crate::helpers::TestApp;
+
+const MANIFEST: &str = r#"
+spin_manifest_version = 2
+[application]
+name = "kv"
+
+[[trigger.http]]
+route = "/granted/..."
+component = "granted"
+
+[[trigger.http]]
+route = "/ungranted/..."
+component = "ungranted"
+
+[component.granted]
+source = "{probe}"
+key_value_stores = ["default", "cache"]
+
+[component.ungranted]
+source = "{probe}"
+key_value_stores = ["default"]
+"#;
+
+const RUNTIME_CONFIG: &str = r#"
+[key_value_store.cache]
+type = "spin"
+path = "cache.db"
+"#;
+
+async fn start() -> TestApp {
+    TestApp::start_with(MANIFEST, Some(RUNTIME_CONFIG), &[]).await
+}
+
+async fn kv(app: &TestApp, component: &str, query: &str, body: &str) -> serde_json::Value {
+    app.post_json(&format!("/{component}/kv?op=kv&{query}"), body.to_owned())
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_get_exists_keys_and_delete_behave_like_spin() {
+    let app = start().await;
+    for store in ["default", "cache"] {
+        let set = kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=set&key=a"),
+            "1",
+        )
+        .await;
+        assert_eq!(set["ok"], serde_json::Value::Null, "{set}");
+        kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=set&key=b"),
+            "2",
+        )
+        .await;
+        kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=set&key=a"),
+            "overwritten",
+        )
+        .await;
+        let got = kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=get&key=a"),
+            "",
+        )
+        .await;
+        assert_eq!(got["ok"], "overwritten");
+        let keys = kv(&app, "granted", &format!("store={store}&action=keys"), "").await;
+        assert_eq!(keys["ok"], serde_json::json!(["a", "b"]));
+        let exists = kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=exists&key=b"),
+            "",
+        )
+        .await;
+        assert_eq!(exists["ok"], true);
+        kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=delete&key=b"),
+            "",
+        )
+        .await;
+        let exists = kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=exists&key=b"),
+            "",
+        )
+        .await;
+        assert_eq!(exists["ok"], false);
+        let missing = kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=get&key=b"),
+            "",
+        )
+        .await;
+        assert_eq!(missing["ok"], serde_json::Value::Null);
+        // Deleting what is not there is not an error.
+        let again = kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=delete&key=b"),
+            "",
+        )
+        .await;
+        assert!(again.get("error").is_none(), "{again}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stores_with_different_labels_do_not_share_keys() {
+    let app = start().await;
+    kv(
+        &app,
+        "granted",
+        "store=default&action=set&key=k",
+        "in-default",
+    )
+    .await;
+    let other = kv(&app, "granted", "store=cache&action=get&key=k", "").await;
+    assert_eq!(other["ok"], serde_json::Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_survive_a_host_restart() {
+    let app = start().await;
+    kv(&app, "granted", "store=cache&action=set&key=persist", "yes").await;
+    kv(
+        &app,
+        "granted",
+        "store=default&action=set&key=persist",
+        "also",
+    )
+    .await;
+    let app = app.restart().await;
+    let cache = kv(&app, "granted", "store=cache&action=get&key=persist", "").await;
+    assert_eq!(cache["ok"], "yes");
+    let default = kv(&app, "granted", "store=default&action=get&key=persist", "").await;
+    assert_eq!(default["ok"], "also");
+    // Relative key-value paths resolve against the runtime-config file's directory.
+    assert!(
+        app.dir.path().join("cache.db").exists(),
+        "runtime-config store file"
+    );
+    assert!(
+        app.dir.path().join(".spin/sqlite_key_value.db").exists(),
+        "default store file"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_the_component_was_not_granted_is_access_denied() {
+    let app = start().await;
+    let denied = kv(&app, "ungranted", "store=cache&action=get&key=a", "").await;
+    assert_eq!(denied["error"], "Error::AccessDenied");
+    let undefined = kv(&app, "ungranted", "store=nope&action=get&key=a", "").await;
+    assert_eq!(undefined["error"], "Error::AccessDenied");
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests of reen-host: real fixture components over real HTTP on loopback, real
+//! SQLite files, real outbound sockets.
+
+mod helpers;
+mod routing_cases;
+
+mod basics;
+mod key_value;
+mod outbound_http;
+mod routing;
+mod spin_conformance;
+mod sqlite;
+mod variables;

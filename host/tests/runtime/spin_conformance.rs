@@ -1,0 +1,148 @@
+//! The same routing, header and health cases against the real Spin CLI from
+//! `../shared/tools/spin/spin.xz`, when it is present. Skipped (with a message) otherwise: the
+//! project's own tests never need it.
+
+use crate::helpers::{render_manifest, workspace_root};
+use crate::routing_cases::{CASES, MANIFEST, check, check_chaining};
+use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Unpacks the Spin CLI under `target/tools/` once; `None` when the archive is absent.
+fn spin_cli() -> Option<PathBuf> {
+    let archive = workspace_root().join("../shared/tools/spin/spin.xz");
+    if !archive.exists() {
+        return None;
+    }
+    let dir = workspace_root().join("target/tools");
+    let binary = dir.join("spin");
+    if !binary.exists() {
+        std::fs::create_dir_all(&dir).expect("target/tools");
+        let partial = dir.join("spin.partial");
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "xz -dc '{}' > '{}' && chmod +x '{}'",
+                archive.display(),
+                partial.display(),
+                partial.display()
+            ))
+            .status()
+            .expect("running xz");
+        assert!(status.success(), "unpacking the Spin CLI failed");
+        std::fs::rename(&partial, &binary).expect("placing the Spin CLI");
+    }
+    Some(binary)
+}
+
+/// A `spin up` child in its own process group, killed with its trigger processes on drop
+/// (`spin up` runs each trigger type as a child process of its own).
+struct SpinUp(Child);
+
+impl Drop for SpinUp {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn spin_up(spin: &PathBuf, dir: &std::path::Path, extra: &[&str]) -> (SpinUp, String) {
+    let port = free_port();
+    let child = Command::new(spin)
+        .args(["up", "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .current_dir(dir)
+        .process_group(0)
+        .env("SPIN_HOME", dir.join(".spin-home"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starting spin up");
+    let guard = SpinUp(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(res) = client
+            .get(format!("{base}/.well-known/spin/health"))
+            .send()
+            .await
+            && res.status() == 200
+        {
+            return (guard, base);
+        }
+        assert!(Instant::now() < deadline, "spin up did not become healthy");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_spin_routes_and_sets_headers_exactly_as_our_host_does() {
+    let Some(spin) = spin_cli() else {
+        eprintln!(
+            "SKIPPED: ../shared/tools/spin/spin.xz not present; real-Spin conformance not checked"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("spin.toml"), render_manifest(MANIFEST)).unwrap();
+    let (_spin, base) = spin_up(&spin, dir.path(), &[]).await;
+    let client = reqwest::Client::new();
+    for case in CASES {
+        check(&client, &base, case).await;
+    }
+    check_chaining(&client, &base).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_spin_accepts_the_project_manifest_and_serves_health() {
+    let Some(spin) = spin_cli() else {
+        eprintln!(
+            "SKIPPED: ../shared/tools/spin/spin.xz not present; real-Spin conformance not checked"
+        );
+        return;
+    };
+    let root = workspace_root();
+    reen_host::builder::build_all(
+        &reen_host::manifest::Manifest::load(&root.join("spin.toml")).unwrap(),
+    )
+    .expect("building the app");
+    // A copy of the project files in a temp dir keeps the real `.spin/` untouched.
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["spin.toml", "runtime-config.toml"] {
+        std::fs::copy(root.join(file), dir.path().join(file)).unwrap();
+    }
+    std::os::unix::fs::symlink(root.join("target"), dir.path().join("target")).unwrap();
+    let (_spin, base) = spin_up(
+        &spin,
+        dir.path(),
+        &["--runtime-config-file", "runtime-config.toml"],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("{base}/.well-known/spin/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let res = client
+        .get(format!("{base}/api/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
