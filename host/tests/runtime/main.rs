@@ -5,6 +5,7 @@ mod helpers;
 mod routing_cases;
 
 mod basics;
+mod cli;
 mod key_value;
 mod outbound_http;
 mod routing;

@@ -1,0 +1,201 @@
+//! The load generator: N keep-alive HTTP/1.1 connections, each sending `GET /` back to back.
+//!
+//! Every connection runs from the start of the warm-up to the end of the run; only requests that
+//! *start* after the warm-up are recorded, so the measured window is exactly `duration` long and
+//! requests still in flight when it closes are dropped rather than counted.
+
+use bytes::Bytes;
+use http::{Request, StatusCode, header};
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::time::{Instant, sleep, timeout_at};
+
+/// What to send, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadConfig {
+    pub addr: SocketAddr,
+    pub connections: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+}
+
+/// The outcome of one run: successful latencies (sorted, in microseconds) and error count.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub latencies_us: Vec<u64>,
+    pub errors: u64,
+    pub duration: Duration,
+}
+
+impl LoadReport {
+    /// Successful (200) responses per second over the measured window.
+    pub fn requests_per_sec(&self) -> f64 {
+        self.latencies_us.len() as f64 / self.duration.as_secs_f64()
+    }
+
+    /// Latency at percentile `p` (0–100), or `None` when nothing succeeded.
+    pub fn percentile(&self, p: f64) -> Option<Duration> {
+        percentile(&self.latencies_us, p).map(Duration::from_micros)
+    }
+}
+
+/// Nearest-rank percentile of an ascending slice: the smallest value such that at least `p`
+/// percent of the samples are less than or equal to it.
+pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// Runs the load described by `config` and gathers every connection's samples.
+pub async fn run(config: LoadConfig) -> LoadReport {
+    let measure_from = Instant::now() + config.warmup;
+    let end = measure_from + config.duration;
+    let workers: Vec<_> = (0..config.connections)
+        .map(|_| tokio::spawn(connection_loop(config.addr, measure_from, end)))
+        .collect();
+    let mut report = LoadReport {
+        duration: config.duration,
+        ..LoadReport::default()
+    };
+    for worker in workers {
+        let sample = worker.await.expect("load worker panicked");
+        report.latencies_us.extend(sample.latencies_us);
+        report.errors += sample.errors;
+    }
+    report.latencies_us.sort_unstable();
+    report
+}
+
+/// One GET / over a fresh connection: the readiness probe.
+pub async fn probe(addr: SocketAddr) -> anyhow::Result<StatusCode> {
+    let mut sender = connect(addr).await?;
+    get(&mut sender, addr).await
+}
+
+#[derive(Default)]
+struct Sample {
+    latencies_us: Vec<u64>,
+    errors: u64,
+}
+
+async fn connection_loop(addr: SocketAddr, measure_from: Instant, end: Instant) -> Sample {
+    let mut sample = Sample::default();
+    while Instant::now() < end {
+        let mut sender = match timeout_at(end, connect(addr)).await {
+            Err(_elapsed) => break,
+            Ok(Ok(sender)) => sender,
+            Ok(Err(_)) => {
+                if Instant::now() >= measure_from {
+                    sample.errors += 1;
+                }
+                sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        loop {
+            let start = Instant::now();
+            if start >= end {
+                break;
+            }
+            // The server closed the connection (e.g. `connection: close`): not an error.
+            if sender.ready().await.is_err() {
+                break;
+            }
+            let outcome = match timeout_at(end, get(&mut sender, addr)).await {
+                Err(_elapsed) => break,
+                Ok(outcome) => outcome,
+            };
+            let counted = start >= measure_from;
+            match outcome {
+                Ok(StatusCode::OK) => {
+                    if counted {
+                        sample.latencies_us.push(start.elapsed().as_micros() as u64);
+                    }
+                }
+                Ok(_other_status) => {
+                    if counted {
+                        sample.errors += 1;
+                    }
+                }
+                Err(_) => {
+                    if counted {
+                        sample.errors += 1;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    sample
+}
+
+async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Empty<Bytes>>> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    // Drives the socket; ends when `sender` is dropped or the server closes the connection.
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// Sends `GET /` and reads the whole body, so the response is really complete.
+async fn get(
+    sender: &mut SendRequest<Empty<Bytes>>,
+    addr: SocketAddr,
+) -> anyhow::Result<StatusCode> {
+    let request = Request::get("/")
+        .header(header::HOST, addr.to_string())
+        .body(Empty::new())?;
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    response.into_body().collect().await?;
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_of_nothing_is_none() {
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn percentile_uses_nearest_rank() {
+        let samples: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&samples, 50.0), Some(50));
+        assert_eq!(percentile(&samples, 99.0), Some(99));
+        assert_eq!(percentile(&samples, 99.5), Some(100));
+        assert_eq!(percentile(&samples, 100.0), Some(100));
+        assert_eq!(percentile(&samples, 0.0), Some(1));
+    }
+
+    #[test]
+    fn percentile_of_small_samples() {
+        assert_eq!(percentile(&[7], 50.0), Some(7));
+        assert_eq!(percentile(&[7], 99.0), Some(7));
+        assert_eq!(percentile(&[1, 2, 3, 4], 50.0), Some(2));
+        assert_eq!(percentile(&[1, 2, 3, 4], 75.0), Some(3));
+        assert_eq!(percentile(&[1, 2, 3, 4], 76.0), Some(4));
+    }
+
+    #[test]
+    fn report_rates_and_percentiles() {
+        let report = LoadReport {
+            latencies_us: vec![1_000, 2_000, 3_000, 4_000],
+            errors: 0,
+            duration: Duration::from_secs(2),
+        };
+        assert_eq!(report.requests_per_sec(), 2.0);
+        assert_eq!(report.percentile(50.0), Some(Duration::from_millis(2)));
+        assert_eq!(report.percentile(99.0), Some(Duration::from_millis(4)));
+    }
+}

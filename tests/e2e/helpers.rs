@@ -1,0 +1,59 @@
+//! `spawn_app()`: the real application (`spin.toml`, `runtime-config.toml`) on reen-host on a
+//! random port, with every store and database in a private temporary directory.
+
+use reen_host::{AppOptions, RunningApp};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The repository root (this crate lives in `tests/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the repository")
+        .to_owned()
+}
+
+/// Runs every component's build command once per test binary, like `spin build`.
+fn build_components() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let manifest = reen_host::manifest::Manifest::load(&repo_root().join("spin.toml"))
+            .expect("spin.toml loads");
+        reen_host::builder::build_all(&manifest).expect("components build");
+    });
+}
+
+/// A running app and a client for it.
+pub struct TestApp {
+    pub app: RunningApp,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app.base_url())
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request reaches the app")
+    }
+}
+
+/// Starts the app exactly as `cargo up` would, but isolated for a test.
+pub async fn spawn_app() -> TestApp {
+    build_components();
+    let root = repo_root();
+    let mut options = AppOptions::for_tests(root.join("spin.toml"))
+        .runtime_config(root.join("runtime-config.toml"));
+    options.working_dir = Some(root);
+    options.log_requests = false;
+    let app = RunningApp::start(options).await.expect("the app starts");
+    TestApp {
+        app,
+        client: reqwest::Client::new(),
+    }
+}

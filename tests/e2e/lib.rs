@@ -1,0 +1,1 @@
+//! End-to-end tests of the REEN Commerce application live in `e2e/main.rs`.
