@@ -283,7 +283,12 @@ fn load(options: &AppOptions) -> anyhow::Result<LoadedApp> {
         );
     }
     Ok(LoadedApp {
-        dispatcher: Arc::new(HttpDispatcher::new(router, targets, options.log_requests)),
+        dispatcher: Arc::new(HttpDispatcher::new(
+            &manifest.application,
+            router,
+            targets,
+            options.log_requests,
+        )),
         state_dir,
         routes: banner,
     })

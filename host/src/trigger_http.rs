@@ -1,6 +1,7 @@
 //! The HTTP trigger: Spin's routing, `spin-*` headers, reserved paths and empty 404/500s, a fresh
 //! instance per request from a pre-instantiated component, and in-process service chaining.
 
+use crate::manifest::Application;
 use crate::outbound_http::HttpCallContext;
 use crate::routes::{CHAINED_CLIENT_ADDR, RouteMatch, Router, is_reserved_path};
 use crate::state::{ComponentRuntime, InstanceState};
@@ -43,6 +44,8 @@ pub enum RouteTarget {
 
 /// Routes and runs requests, inbound and chained.
 pub struct HttpDispatcher {
+    /// The body of `/.well-known/spin/info`: the app's name and version, as Spin reports them.
+    app_info: String,
     router: Router,
     targets: HashMap<String, RouteTarget>,
     self_origin: OnceLock<String>,
@@ -66,8 +69,15 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<HyperOutgoingBod
 }
 
 impl HttpDispatcher {
-    pub fn new(router: Router, targets: HashMap<String, RouteTarget>, log_requests: bool) -> Self {
+    pub fn new(
+        app: &Application,
+        router: Router,
+        targets: HashMap<String, RouteTarget>,
+        log_requests: bool,
+    ) -> Self {
+        let info = serde_json::json!({ "name": app.name, "version": app.version });
         Self {
+            app_info: serde_json::to_string_pretty(&info).unwrap_or_default(),
             router,
             targets,
             self_origin: OnceLock::new(),
@@ -112,11 +122,7 @@ impl HttpDispatcher {
             return (text(StatusCode::OK, "OK"), None);
         }
         if path == "/.well-known/spin/info" {
-            let info = serde_json::json!({
-                "build_info": { "version": env!("CARGO_PKG_VERSION"), "runtime": "reen-host" },
-                "oci_image_digest": null,
-            });
-            return (text(StatusCode::OK, info.to_string()), None);
+            return (text(StatusCode::OK, self.app_info.clone()), None);
         }
         if is_reserved_path(path) {
             return (empty(StatusCode::NOT_FOUND), None);

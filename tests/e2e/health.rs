@@ -18,6 +18,18 @@ async fn spins_own_health_endpoint_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spins_info_endpoint_names_the_app() {
+    let app = spawn_app().await;
+    let info: serde_json::Value = app
+        .get("/.well-known/spin/info")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info, json!({ "name": "reen-commerce", "version": "0.1.0" }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_route_is_an_empty_404() {
     let app = spawn_app().await;
     let res = app.get("/api/v1/nothing-here").await;

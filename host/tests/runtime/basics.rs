@@ -4,6 +4,7 @@ const MANIFEST: &str = r#"
 spin_manifest_version = 2
 [application]
 name = "basics"
+version = "2.1.0"
 
 [[trigger.http]]
 route = "/probe/..."
@@ -22,6 +23,21 @@ async fn spin_health_endpoint_answers_ok() {
     let app = TestApp::start(MANIFEST).await;
     let res = app.get("/.well-known/spin/health").await;
     assert_eq!(res.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spin_info_endpoint_reports_the_app_name_and_version() {
+    let app = TestApp::start(MANIFEST).await;
+    let info: serde_json::Value = app
+        .get("/.well-known/spin/info")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info,
+        serde_json::json!({ "name": "basics", "version": "2.1.0" })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -145,4 +145,16 @@ async fn real_spin_accepts_the_project_manifest_and_serves_health() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    let info: serde_json::Value = client
+        .get(format!("{base}/.well-known/spin/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info,
+        serde_json::json!({ "name": "reen-commerce", "version": "0.1.0" })
+    );
 }
