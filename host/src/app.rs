@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use wasmtime::component::Component;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// Where state lives when the runtime config does not say otherwise.
@@ -220,6 +221,13 @@ fn load(options: &AppOptions) -> anyhow::Result<LoadedApp> {
         &working_dir,
     )?);
 
+    let resources = AppResources {
+        manifest: &manifest,
+        stores,
+        databases,
+        variables: app_variables,
+        log_sink: options.log_sink.clone(),
+    };
     let mut targets = HashMap::new();
     let mut decls = Vec::new();
     let mut banner = Vec::new();
@@ -227,14 +235,7 @@ fn load(options: &AppOptions) -> anyhow::Result<LoadedApp> {
         let key = match &trigger.target {
             HttpTarget::Component(id) => {
                 if !targets.contains_key(id) {
-                    let component = http_component(
-                        &manifest,
-                        id,
-                        &stores,
-                        &databases,
-                        &app_variables,
-                        options.log_sink.clone(),
-                    )?;
+                    let component = resources.http_component(id)?;
                     targets.insert(id.clone(), RouteTarget::Component(component));
                 }
                 id.clone()
@@ -360,76 +361,100 @@ fn db_locations(
     Ok(locations)
 }
 
-/// Resolves one component's grants, compiles it and pre-instantiates it for HTTP.
-fn http_component(
-    manifest: &Manifest,
-    id: &str,
-    stores: &KeyValueStores,
-    databases: &SqliteDatabases,
-    app_variables: &Arc<AppVariables>,
+/// What the app's components are granted from: the validated manifest and the app-wide
+/// stores, databases and variables. Each trigger asks it for the components it runs.
+struct AppResources<'a> {
+    manifest: &'a Manifest,
+    stores: KeyValueStores,
+    databases: SqliteDatabases,
+    variables: Arc<AppVariables>,
     log_sink: LogSink,
-) -> anyhow::Result<HttpComponent> {
-    let decl = manifest
-        .components
-        .get(id)
-        .with_context(|| format!("no component `{id}`"))?;
-    let context = || format!("{}: component `{id}`", manifest.path.display());
-    if !decl.files.is_empty() {
-        bail!("{}: `files` is not supported by reen-host yet", context());
+}
+
+impl AppResources<'_> {
+    fn context(&self, id: &str) -> String {
+        format!("{}: component `{id}`", self.manifest.path.display())
     }
-    if !decl.dependencies.is_empty() {
-        bail!(
-            "{}: `dependencies` are not supported by this version of reen-host yet",
-            context()
-        );
-    }
-    let mut hosts = Vec::new();
-    for template in &decl.allowed_outbound_hosts {
-        let host = app_variables.render(template).map_err(|var| {
-            anyhow::anyhow!(
-                "{}: allowed_outbound_hosts: variable `{var}` has no value",
-                context()
-            )
-        })?;
-        // Spin skips entries whose variables left them empty (an optional endpoint).
-        if !is_skipped_template_result(&host) {
-            hosts.push(host);
+
+    /// Resolves one component's grants: stores, databases, variables, outbound hosts.
+    fn component_runtime(&self, id: &str) -> anyhow::Result<Arc<ComponentRuntime>> {
+        let decl = self
+            .manifest
+            .components
+            .get(id)
+            .with_context(|| format!("no component `{id}`"))?;
+        let context = || self.context(id);
+        if !decl.files.is_empty() {
+            bail!("{}: `files` is not supported by reen-host yet", context());
         }
+        let mut hosts = Vec::new();
+        for template in &decl.allowed_outbound_hosts {
+            let host = self.variables.render(template).map_err(|var| {
+                anyhow::anyhow!(
+                    "{}: allowed_outbound_hosts: variable `{var}` has no value",
+                    context()
+                )
+            })?;
+            // Spin skips entries whose variables left them empty (an optional endpoint).
+            if !is_skipped_template_result(&host) {
+                hosts.push(host);
+            }
+        }
+        let component_ids: Vec<String> = self.manifest.components.keys().cloned().collect();
+        let allowed_hosts = AllowedHosts::parse_for_app(&hosts, &component_ids)
+            .with_context(|| format!("{}: allowed_outbound_hosts", context()))?;
+        Ok(Arc::new(ComponentRuntime {
+            id: id.into(),
+            key_value: Arc::new(self.stores.grant(&decl.key_value_stores)),
+            sqlite: Arc::new(self.databases.grant(&decl.sqlite_databases)),
+            variables: Arc::new(ComponentVariables::new(
+                self.variables.clone(),
+                decl.variables.clone(),
+            )),
+            allowed_hosts: Arc::new(allowed_hosts),
+            environment: decl
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            log_sink: self.log_sink.clone(),
+        }))
     }
-    let component_ids: Vec<String> = manifest.components.keys().cloned().collect();
-    let allowed_hosts = AllowedHosts::parse_for_app(&hosts, &component_ids)
-        .with_context(|| format!("{}: allowed_outbound_hosts", context()))?;
-    let runtime = Arc::new(ComponentRuntime {
-        id: id.into(),
-        key_value: Arc::new(stores.grant(&decl.key_value_stores)),
-        sqlite: Arc::new(databases.grant(&decl.sqlite_databases)),
-        variables: Arc::new(ComponentVariables::new(
-            app_variables.clone(),
-            decl.variables.clone(),
-        )),
-        allowed_hosts: Arc::new(allowed_hosts),
-        environment: decl
-            .environment
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        log_sink,
-    });
-    let component = engine::load_component(&decl.source).with_context(context)?;
-    let pre = engine::linker()?
-        .instantiate_pre(&component)
-        .map_err(anyhow::Error::from)
-        .with_context(|| {
-            format!(
-                "{}: the component imports something this host does not provide",
-                context()
-            )
-        })?;
-    let pre = ProxyPre::new(pre).map_err(anyhow::Error::from).with_context(|| {
-        format!(
-            "{}: does not export wasi:http/incoming-handler (build it with spin-sdk 5.2 for wasm32-wasip2)",
-            context()
-        )
-    })?;
-    Ok(HttpComponent { runtime, pre })
+
+    /// Compiles the component's `source` (the compile cache makes repeats free).
+    fn compile(&self, id: &str) -> anyhow::Result<Component> {
+        let decl = &self.manifest.components[id];
+        if !decl.dependencies.is_empty() {
+            bail!(
+                "{}: `dependencies` are not supported by this version of reen-host yet",
+                self.context(id)
+            );
+        }
+        engine::load_component(&decl.source).with_context(|| self.context(id))
+    }
+
+    /// A component pre-instantiated for the HTTP trigger.
+    fn http_component(&self, id: &str) -> anyhow::Result<HttpComponent> {
+        let runtime = self.component_runtime(id)?;
+        let component = self.compile(id)?;
+        let context = || self.context(id);
+        let pre = engine::linker()?
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "{}: the component imports something this host does not provide",
+                    context()
+                )
+            })?;
+        let pre = ProxyPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "{}: does not export wasi:http/incoming-handler (build it with spin-sdk 5.2 for wasm32-wasip2)",
+                    context()
+                )
+            })?;
+        Ok(HttpComponent { runtime, pre })
+    }
 }
