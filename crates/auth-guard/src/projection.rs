@@ -1,0 +1,89 @@
+//! The `identity` key-value projection: what every guard needs to know about a user, kept by
+//! the auth component (its only writer) so other components never call auth per request.
+//!
+//! Keys: `user:<user id>` → [`IdentityRecord`] as JSON; `clerk:<clerk id>` → the user id.
+
+use crate::principal::Role;
+use serde::{Deserialize, Serialize};
+use spin_sdk::key_value::Store;
+
+/// The key-value store label holding the projection.
+pub const STORE: &str = "identity";
+
+/// One user as the guards and other domains see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityRecord {
+    /// The user id.
+    pub user_id: String,
+    /// The current role.
+    pub role: Role,
+    /// The linked Clerk user, if any.
+    #[serde(default)]
+    pub clerk_id: Option<String>,
+    /// The public display name (products show it as `admin.name`).
+    pub name: String,
+}
+
+fn user_key(user_id: &str) -> String {
+    format!("user:{user_id}")
+}
+
+fn clerk_key(clerk_id: &str) -> String {
+    format!("clerk:{clerk_id}")
+}
+
+/// Errors reading or writing the projection.
+#[derive(Debug, thiserror::Error)]
+#[error("identity projection: {0}")]
+pub struct ProjectionError(String);
+
+fn kv_err(e: impl std::fmt::Debug) -> ProjectionError {
+    ProjectionError(format!("{e:?}"))
+}
+
+/// Opens the projection store (the component must be granted `identity`).
+pub fn open() -> Result<Store, ProjectionError> {
+    Store::open(STORE).map_err(kv_err)
+}
+
+/// The record of a user, if the user exists.
+pub fn user(store: &Store, user_id: &str) -> Result<Option<IdentityRecord>, ProjectionError> {
+    match store.get(&user_key(user_id)).map_err(kv_err)? {
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(kv_err),
+        None => Ok(None),
+    }
+}
+
+/// The user linked to a Clerk id, if known.
+pub fn user_by_clerk_id(
+    store: &Store,
+    clerk_id: &str,
+) -> Result<Option<IdentityRecord>, ProjectionError> {
+    match store.get(&clerk_key(clerk_id)).map_err(kv_err)? {
+        Some(id) => user(store, &String::from_utf8_lossy(&id)),
+        None => Ok(None),
+    }
+}
+
+/// Writes (or overwrites) a user's record and Clerk link. Auth only.
+pub fn put(store: &Store, record: &IdentityRecord) -> Result<(), ProjectionError> {
+    let json = serde_json::to_vec(record).map_err(kv_err)?;
+    store
+        .set(&user_key(&record.user_id), &json)
+        .map_err(kv_err)?;
+    if let Some(clerk_id) = &record.clerk_id {
+        store
+            .set(&clerk_key(clerk_id), record.user_id.as_bytes())
+            .map_err(kv_err)?;
+    }
+    Ok(())
+}
+
+/// Removes a user and their Clerk link (account deleted). Auth only.
+pub fn remove(store: &Store, record: &IdentityRecord) -> Result<(), ProjectionError> {
+    if let Some(clerk_id) = &record.clerk_id {
+        store.delete(&clerk_key(clerk_id)).map_err(kv_err)?;
+    }
+    store.delete(&user_key(&record.user_id)).map_err(kv_err)
+}
