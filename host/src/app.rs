@@ -3,6 +3,7 @@
 //! start apps through [`AppOptions`] and [`RunningApp`].
 
 use crate::allowed_hosts::{AllowedHosts, is_skipped_template_result};
+use crate::compose;
 use crate::engine;
 use crate::key_value::{self, KeyValueStores, KvLocation};
 use crate::logs::LogSink;
@@ -421,16 +422,18 @@ impl AppResources<'_> {
         }))
     }
 
-    /// Compiles the component's `source` (the compile cache makes repeats free).
+    /// Compiles the component's `source`, composed with its `dependencies` if it has any (the
+    /// compile cache, keyed by bytes, makes repeats free).
     fn compile(&self, id: &str) -> anyhow::Result<Component> {
         let decl = &self.manifest.components[id];
-        if !decl.dependencies.is_empty() {
-            bail!(
-                "{}: `dependencies` are not supported by this version of reen-host yet",
-                self.context(id)
-            );
+        if decl.dependencies.is_empty() {
+            return engine::load_component(&decl.source).with_context(|| self.context(id));
         }
-        engine::load_component(&decl.source).with_context(|| self.context(id))
+        // Composition errors name the component and the dependency themselves.
+        let manifest = || self.manifest.path.display().to_string();
+        let composed = compose::compose_component(self.manifest, id).with_context(manifest)?;
+        engine::load_component_from_bytes(&composed)
+            .with_context(|| format!("{}: composed with its dependencies", self.context(id)))
     }
 
     /// A component pre-instantiated for the HTTP trigger.

@@ -90,6 +90,12 @@ pub fn load_component(path: &Path) -> anyhow::Result<Component> {
     load_component_bytes(rt, &bytes).with_context(|| format!("loading {}", path.display()))
 }
 
+/// Compiles a component from bytes (a composition), reusing an earlier compilation of
+/// identical bytes.
+pub fn load_component_from_bytes(bytes: &[u8]) -> anyhow::Result<Component> {
+    load_component_bytes(runtime()?, bytes)
+}
+
 fn load_component_bytes(rt: &Runtime, bytes: &[u8]) -> anyhow::Result<Component> {
     let digest: [u8; 32] = Sha256::digest(bytes).into();
     if let Some(component) = rt.compiled.lock().expect("compile cache lock").get(&digest) {

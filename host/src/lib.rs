@@ -6,6 +6,7 @@ pub mod allowed_hosts;
 pub mod app;
 mod bindings;
 pub mod builder;
+pub mod compose;
 mod engine;
 pub mod key_value;
 pub mod logs;

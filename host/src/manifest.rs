@@ -1331,6 +1331,7 @@ impl<'a> Loader<'a> {
                 .map_err(|reason| invalid(format!("dependencies.{name:?}: {reason}")))?;
             dependencies.insert(name.clone(), dependency);
         }
+        check_disjoint_dependencies(dependencies.keys()).map_err(invalid)?;
         let per_dependency = dependencies.values().any(|d| inherit_of(d).is_some());
         if raw.dependencies_inherit_configuration.is_some() && per_dependency {
             return Err(invalid(
@@ -2148,6 +2149,74 @@ fn check_dependency_package_name(name: &str) -> Result<bool, String> {
         return Err(bad("the version must be semver, e.g. 0.1.0"));
     }
     Ok(interface.is_some())
+}
+
+/// `ensure_disjoint` (`schema/v2.rs`): two dependency keys of one package must differ in their
+/// interface or in their semver-compatible version, else both would claim the same imports.
+fn check_disjoint_dependencies<'k>(names: impl Iterator<Item = &'k String>) -> Result<(), String> {
+    let keys: Vec<(&String, DependencyKey)> = names
+        .filter(|name| name.contains([':', '/']))
+        .map(|name| (name, DependencyKey::parse(name)))
+        .collect();
+    for (i, (name, key)) in keys.iter().enumerate() {
+        for (other_name, other) in &keys[i + 1..] {
+            if key.package != other.package {
+                continue;
+            }
+            let versions_differ =
+                matches!((&key.version, &other.version), (Some(a), Some(b)) if a != b);
+            let interfaces_differ =
+                matches!((key.interface, other.interface), (Some(a), Some(b)) if a != b);
+            if !versions_differ && !interfaces_differ {
+                return Err(format!(
+                    "dependencies {name:?} and {other_name:?} conflict: both name package `{}` \
+                     with overlapping interfaces and versions",
+                    key.package
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A package-form dependency key (already checked by `check_dependency_package_name`).
+struct DependencyKey<'a> {
+    package: &'a str,
+    interface: Option<&'a str>,
+    /// The version reduced to what semver considers compatible (`1.2.3` → `1`, `0.2.3` → `0.2`).
+    version: Option<String>,
+}
+
+impl<'a> DependencyKey<'a> {
+    fn parse(name: &'a str) -> Self {
+        let (path, version) = match name.split_once('@') {
+            Some((path, version)) => (path, Some(version)),
+            None => (name, None),
+        };
+        let (package, interface) = match path.split_once('/') {
+            Some((package, interface)) => (package, Some(interface)),
+            None => (path, None),
+        };
+        DependencyKey {
+            package,
+            interface,
+            version: version.map(compatible_version),
+        }
+    }
+}
+
+/// Spin's `normalize_compatible_version`: build metadata ignored, prereleases kept whole.
+fn compatible_version(version: &str) -> String {
+    let version = version.split('+').next().unwrap_or(version);
+    if version.contains('-') {
+        return version.to_owned();
+    }
+    let numbers: Vec<&str> = version.split('.').collect();
+    match numbers[..] {
+        [major, _, _] if major != "0" => major.to_owned(),
+        ["0", minor, _] if minor != "0" => format!("0.{minor}"),
+        _ => version.to_owned(),
+    }
 }
 
 fn is_semver(version: &str) -> bool {

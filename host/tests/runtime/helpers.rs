@@ -30,6 +30,12 @@ pub fn fixture(name: &str) -> PathBuf {
                 "probe",
                 "-p",
                 "hello",
+                "-p",
+                "leaf",
+                "-p",
+                "root",
+                "-p",
+                "nested",
             ])
             .current_dir(workspace_root())
             .status()
@@ -48,11 +54,14 @@ pub struct TestApp {
     pub client: reqwest::Client,
 }
 
-/// Fills `{probe}`/`{hello}` in a manifest with the fixture paths.
+/// Fills `{probe}`, `{hello}`, `{leaf}`, `{root}` and `{nested}` in a manifest with the fixture
+/// paths.
 pub fn render_manifest(manifest: &str) -> String {
-    manifest
-        .replace("{probe}", &fixture("probe").display().to_string())
-        .replace("{hello}", &fixture("hello").display().to_string())
+    ["probe", "hello", "leaf", "root", "nested"]
+        .into_iter()
+        .fold(manifest.to_owned(), |text, name| {
+            text.replace(&format!("{{{name}}}"), &fixture(name).display().to_string())
+        })
 }
 
 /// Writes the manifest (and runtime config, if any) into a fresh directory and options for it.

@@ -6,6 +6,7 @@ mod routing_cases;
 
 mod basics;
 mod cli;
+mod composition;
 mod key_value;
 mod outbound_http;
 mod routing;

@@ -2,6 +2,7 @@
 //! `../shared/tools/spin/spin.xz`, when it is present. Skipped (with a message) otherwise: the
 //! project's own tests never need it.
 
+use crate::composition;
 use crate::helpers::{render_manifest, workspace_root};
 use crate::routing_cases::{CASES, MANIFEST, check, check_chaining};
 use std::os::unix::process::CommandExt as _;
@@ -43,7 +44,11 @@ struct SpinUp(Child);
 impl Drop for SpinUp {
     fn drop(&mut self) {
         let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        // Quietly: the group is already gone when `spin up` refused the app and exited.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -84,6 +89,127 @@ async fn spin_up(spin: &PathBuf, dir: &std::path::Path, extra: &[&str]) -> (Spin
         assert!(Instant::now() < deadline, "spin up did not become healthy");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Runs `spin up` expecting it to refuse the app: returns what it printed on stderr once it
+/// exits (a failure to exit within a minute, or a healthy app, fails the test).
+async fn spin_up_refused(spin: &PathBuf, dir: &std::path::Path, extra: &[&str]) -> String {
+    let port = free_port();
+    let child = Command::new(spin)
+        .args(["up", "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .current_dir(dir)
+        .process_group(0)
+        .env("SPIN_HOME", dir.join(".spin-home"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting spin up");
+    let mut guard = SpinUp(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = guard.0.try_wait().expect("waiting for spin up") {
+            assert!(!status.success(), "spin up exited successfully");
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(guard.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            return stderr;
+        }
+        let healthy = reqwest::get(format!("http://127.0.0.1:{port}/.well-known/spin/health"))
+            .await
+            .is_ok_and(|res| res.status() == 200);
+        assert!(!healthy, "spin up accepted the app");
+        assert!(
+            Instant::now() < deadline,
+            "spin up neither served nor exited"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A temp dir holding the composition manifest for these `root` settings, its runtime config
+/// and the dependency files.
+fn composition_app(root_settings: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = render_manifest(&composition::manifest(root_settings));
+    std::fs::write(dir.path().join("spin.toml"), manifest).unwrap();
+    std::fs::write(
+        dir.path().join("runtime-config.toml"),
+        composition::RUNTIME_CONFIG,
+    )
+    .unwrap();
+    composition::place_dependencies(dir.path());
+    dir
+}
+
+/// Real Spin on the manifests of `composition.rs`. Where the hosts differ, it is on purpose:
+/// without inheritance Spin runs the dependency with every capability denied (its deny-all
+/// adapter), which reen-host refuses at start-up instead; a nested dependency Spin composes and
+/// then fails to instantiate, which reen-host refuses earlier with a clearer message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_spin_composes_dependencies_as_our_host_does() {
+    let Some(spin) = spin_cli() else {
+        eprintln!(
+            "SKIPPED: ../shared/tools/spin/spin.xz not present; real-Spin conformance not checked"
+        );
+        return;
+    };
+    let rc = ["--runtime-config-file", "runtime-config.toml"];
+    let client = reqwest::Client::new();
+
+    let dir = composition_app(composition::INHERITING);
+    let (running, base) = spin_up(&spin, dir.path(), &rc).await;
+    composition::check_inherited_isolation(&client, &base).await;
+    drop(running);
+
+    // No inheritance: Spin starts, and the leaf inside root is denied its variable (so never
+    // reaches a database); reen-host refuses to start (composition.rs).
+    let dir = composition_app(composition::NOT_INHERITING);
+    let (running, base) = spin_up(&spin, dir.path(), &rc).await;
+    let (status, body) = composition::call(&client, &base, "/root/notes", Some("x")).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("notes_db"),
+        "{body}"
+    );
+    assert_eq!(
+        composition::call(&client, &base, "/leaf/notes", None).await,
+        (200, serde_json::json!({ "ok": [] })),
+        "nothing reached the leaf's database either"
+    );
+    drop(running);
+
+    let stderr = spin_up_refused(&spin, composition_app(composition::NESTED).path(), &rc).await;
+    assert!(stderr.contains("reen:test/other"), "{stderr}");
+
+    let stderr = spin_up_refused(
+        &spin,
+        composition_app(composition::BY_COMPONENT_ID).path(),
+        &rc,
+    )
+    .await;
+    assert!(
+        stderr.contains("Dependencies may not have their own resources or permissions"),
+        "{stderr}"
+    );
+
+    let stderr = spin_up_refused(
+        &spin,
+        composition_app(composition::MISSING_EXPORT).path(),
+        &rc,
+    )
+    .await;
+    assert!(
+        stderr.contains("doesn't export 'reen:test/journal'"),
+        "{stderr}"
+    );
+
+    let stderr = spin_up_refused(
+        &spin,
+        composition_app(composition::OVERLAPPING_KEYS).path(),
+        &rc,
+    )
+    .await;
+    assert!(stderr.contains("dependency conflicts with"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
