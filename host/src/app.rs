@@ -3,9 +3,11 @@
 //! start apps through [`AppOptions`] and [`RunningApp`].
 
 use crate::allowed_hosts::{AllowedHosts, is_skipped_template_result};
+use crate::bindings::redis_handler::RedisHandlerPre;
 use crate::compose;
 use crate::engine;
 use crate::key_value::{self, KeyValueStores, KvLocation};
+use crate::local_redis::{self, LocalRedis};
 use crate::logs::LogSink;
 use crate::manifest::{HttpRoute, HttpTarget, Manifest};
 use crate::routes::{RouteDecl, RouteSpec, Router};
@@ -13,6 +15,7 @@ use crate::runtime_config::{KvStoreConfig, RuntimeConfig, SqliteConfig};
 use crate::sqlite::{self, DbLocation, SqliteDatabases};
 use crate::state::ComponentRuntime;
 use crate::trigger_http::{HttpComponent, HttpDispatcher, RouteTarget, StaticResponse};
+use crate::trigger_redis::{ActiveChannel, RedisComponent, RedisTrigger, RunningRedisTrigger};
 use crate::variables::{AppVariables, ComponentVariables};
 use anyhow::{Context as _, bail};
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +57,9 @@ pub struct AppOptions {
     pub isolate_storage: bool,
     pub log_sink: LogSink,
     pub log_requests: bool,
+    /// `reen-host up` only: when nothing answers at a loopback Redis trigger address, start
+    /// `redis-server` there, or fall back to an in-process broker (see `local_redis`).
+    pub local_redis: bool,
 }
 
 impl AppOptions {
@@ -70,6 +76,7 @@ impl AppOptions {
             isolate_storage: false,
             log_sink: LogSink::Stdio,
             log_requests: true,
+            local_redis: false,
         }
     }
 
@@ -100,13 +107,18 @@ impl AppOptions {
     }
 }
 
-/// A started app. Dropping it stops the listener.
+/// A started app. Dropping it stops the listener and the Redis trigger.
 pub struct RunningApp {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<()>>,
     state_dir: Option<PathBuf>,
     routes: Vec<(String, String)>,
+    // Declared before `local_redis` so that dropping stops the listeners before the
+    // local Redis they listen to.
+    redis: Option<RunningRedisTrigger>,
+    redis_channels: Vec<ActiveChannel>,
+    local_redis: Option<LocalRedis>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -128,6 +140,14 @@ impl RunningApp {
             .with_context(|| format!("listening on {}", options.listen))?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let (mut redis, mut redis_channels, mut local) = (None, Vec::new(), None);
+        if let Some(trigger) = loaded.redis {
+            if options.local_redis {
+                local = Some(local_redis::provide(trigger.addresses()).await);
+            }
+            redis_channels = trigger.channels();
+            redis = Some(trigger.start(shutdown_rx.clone()).await?);
+        }
         let server = tokio::spawn(loaded.dispatcher.serve(listener, shutdown_rx));
         Ok(Self {
             addr,
@@ -135,6 +155,9 @@ impl RunningApp {
             server: Some(server),
             state_dir: loaded.state_dir,
             routes: loaded.routes,
+            redis,
+            redis_channels,
+            local_redis: local,
             _temp: temp,
         })
     }
@@ -159,12 +182,22 @@ impl RunningApp {
         &self.routes
     }
 
-    /// Stops accepting, closes open connections and waits for the server task.
+    /// Redis channels the app is subscribed to, for the start-up banner.
+    pub fn redis_channels(&self) -> &[ActiveChannel] {
+        &self.redis_channels
+    }
+
+    /// Stops accepting, closes open connections and waits for the server task; stops the
+    /// Redis listeners (after the message in hand) and then any local Redis it started.
     pub async fn stop(mut self) {
         let _ = self.shutdown.send(true);
+        if let Some(redis) = self.redis.take() {
+            redis.stopped().await;
+        }
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+        self.local_redis.take();
     }
 }
 
@@ -176,6 +209,7 @@ impl Drop for RunningApp {
 
 struct LoadedApp {
     dispatcher: Arc<HttpDispatcher>,
+    redis: Option<RedisTrigger>,
     state_dir: Option<PathBuf>,
     routes: Vec<(String, String)>,
 }
@@ -278,13 +312,11 @@ fn load(options: &AppOptions) -> anyhow::Result<LoadedApp> {
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    if !manifest.redis_triggers.is_empty() {
-        bail!(
-            "{}: [[trigger.redis]] is not supported by this version of reen-host yet",
-            manifest.path.display()
-        );
-    }
+    let redis = RedisTrigger::build(&manifest, &resources.variables, |id| {
+        resources.redis_component(id)
+    })?;
     Ok(LoadedApp {
+        redis,
         dispatcher: Arc::new(HttpDispatcher::new(
             &manifest.application,
             router,
@@ -459,5 +491,30 @@ impl AppResources<'_> {
                 )
             })?;
         Ok(HttpComponent { runtime, pre })
+    }
+
+    /// A component pre-instantiated for the Redis trigger.
+    fn redis_component(&self, id: &str) -> anyhow::Result<RedisComponent> {
+        let runtime = self.component_runtime(id)?;
+        let component = self.compile(id)?;
+        let context = || self.context(id);
+        let pre = engine::linker()?
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "{}: the component imports something this host does not provide",
+                    context()
+                )
+            })?;
+        let pre = RedisHandlerPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "{}: does not export fermyon:spin/inbound-redis (a spin-sdk 5.2 #[redis_component] built for wasm32-wasip2)",
+                    context()
+                )
+            })?;
+        Ok(RedisComponent { runtime, pre })
     }
 }

@@ -9,6 +9,7 @@ pub mod builder;
 pub mod compose;
 mod engine;
 pub mod key_value;
+pub mod local_redis;
 pub mod logs;
 pub mod manifest;
 pub mod outbound_http;
@@ -17,7 +18,9 @@ pub mod routes;
 pub mod runtime_config;
 pub mod sqlite;
 mod state;
+pub mod testing;
 pub mod trigger_http;
+pub mod trigger_redis;
 pub mod variables;
 
 pub use app::{AppOptions, RunningApp, StateDir};

@@ -89,6 +89,9 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
     options.listen = args.listen;
     options.runtime_config = args.runtime_config_file;
     options.variables = args.variables.into_iter().collect();
+    // Only `up` starts a local Redis when nothing answers at the app's address; the library
+    // default (tests) never does.
+    options.local_redis = true;
     if let Some(dir) = args.state_dir {
         options.state_dir = if dir.as_os_str().is_empty() {
             StateDir::None
@@ -111,11 +114,35 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
                 route.trim_end_matches("/...")
             );
         }
-        tokio::signal::ctrl_c()
-            .await
-            .context("waiting for Ctrl-C")?;
+        // Like `spin up`'s Redis trigger: one block per server, one line per channel.
+        let mut server = None;
+        for channel in app.redis_channels() {
+            if server != Some(&channel.address) {
+                println!("Active Channels on {}:", channel.address);
+                server = Some(&channel.address);
+            }
+            println!(
+                "\t{}/{}: [{}]",
+                channel.address,
+                channel.channel,
+                channel.components.join(",")
+            );
+        }
+        shutdown_signal().await?;
         println!("Shutting down");
         app.stop().await;
         Ok(())
     })
+}
+
+/// Ctrl-C, or SIGTERM (`kill`, process managers): either way the app stops cleanly, which
+/// also stops any `redis-server` that `up` started.
+async fn shutdown_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    tokio::select! {
+        ctrl_c = tokio::signal::ctrl_c() => ctrl_c.context("waiting for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
 }

@@ -36,6 +36,8 @@ pub fn fixture(name: &str) -> PathBuf {
                 "root",
                 "-p",
                 "nested",
+                "-p",
+                "subscriber",
             ])
             .current_dir(workspace_root())
             .status()
@@ -54,10 +56,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
 }
 
-/// Fills `{probe}`, `{hello}`, `{leaf}`, `{root}` and `{nested}` in a manifest with the fixture
-/// paths.
+/// Fills `{probe}`, `{hello}`, `{leaf}`, `{root}`, `{nested}` and `{subscriber}` in a manifest
+/// with the fixture paths.
 pub fn render_manifest(manifest: &str) -> String {
-    ["probe", "hello", "leaf", "root", "nested"]
+    ["probe", "hello", "leaf", "root", "nested", "subscriber"]
         .into_iter()
         .fold(manifest.to_owned(), |text, name| {
             text.replace(&format!("{{{name}}}"), &fixture(name).display().to_string())

@@ -9,6 +9,7 @@ mod cli;
 mod composition;
 mod key_value;
 mod outbound_http;
+mod redis;
 mod routing;
 mod spin_conformance;
 mod sqlite;

@@ -284,3 +284,28 @@ async fn real_spin_accepts_the_project_manifest_and_serves_health() {
         serde_json::json!({ "name": "reen-commerce", "version": "0.1.0" })
     );
 }
+
+/// The Redis cases of `redis.rs` on real Spin, against a private `redis-server`. Real Spin
+/// runs the Redis trigger in a process of its own that shares `.spin/sqlite_key_value.db` with
+/// the HTTP one, so what the subscriber stores is read back through the probe all the same.
+/// Spin exits when Redis goes away (reen-host reconnects instead), so restarts are not
+/// checked here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_spin_delivers_redis_messages_as_our_host_does() {
+    let Some(spin) = spin_cli() else {
+        eprintln!(
+            "SKIPPED: ../shared/tools/spin/spin.xz not present; real-Spin conformance not checked"
+        );
+        return;
+    };
+    let server = crate::redis::redis_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("spin.toml"),
+        render_manifest(crate::redis::SHARED_MANIFEST),
+    )
+    .unwrap();
+    let variable = format!("redis_port={}", server.port());
+    let (_spin, base) = spin_up(&spin, dir.path(), &["--variable", &variable]).await;
+    crate::redis::check_shared_cases(&crate::redis::Probe::new(base), &server).await;
+}
