@@ -1,6 +1,8 @@
 //! `spawn_app()`: the real application (`spin.toml`, `runtime-config.toml`) on reen-host on a
-//! random port, with every store and database in a private temporary directory.
+//! random port, with every store and database in a private temporary directory, and a fake
+//! Clerk it is pointed at. Request helpers and signed-in users are in `api.rs`.
 
+use crate::fake_clerk::{self, FakeClerk};
 use reen_host::{AppOptions, RunningApp};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -23,10 +25,14 @@ fn build_components() {
     });
 }
 
-/// A running app and a client for it.
+/// The app's `jwt_secret` in tests.
+pub const JWT_SECRET: &str = "e2e-jwt-secret-0123456789abcdef-0123456789";
+
+/// A running app, a client for it, and the fake Clerk it talks to.
 pub struct TestApp {
     pub app: RunningApp,
     pub client: reqwest::Client,
+    pub clerk: FakeClerk,
 }
 
 impl TestApp {
@@ -51,9 +57,19 @@ pub async fn spawn_app() -> TestApp {
         .runtime_config(root.join("runtime-config.toml"));
     options.working_dir = Some(root);
     options.log_requests = false;
+    let clerk = FakeClerk::start().await;
+    let options = options
+        .variable("jwt_secret", JWT_SECRET)
+        .variable("clerk_jwt_key", &fake_clerk::clerk_keys().public_pem)
+        .variable("clerk_issuer", fake_clerk::ISSUER)
+        .variable("clerk_api_base", clerk.base_url())
+        .variable("clerk_secret_key", fake_clerk::SECRET_KEY)
+        .variable("clerk_webhook_secret", fake_clerk::webhook_secret())
+        .variable("frontend_base_url", fake_clerk::ORIGIN);
     let app = RunningApp::start(options).await.expect("the app starts");
     TestApp {
         app,
         client: reqwest::Client::new(),
+        clerk,
     }
 }

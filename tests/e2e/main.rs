@@ -1,5 +1,10 @@
 //! End-to-end tests: the real app, real HTTP on loopback, real SQLite files.
 
+mod api;
+mod fake_clerk;
 mod helpers;
 
+mod auth_clerk;
+mod auth_sessions;
+mod auth_users;
 mod health;

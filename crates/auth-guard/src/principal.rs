@@ -101,14 +101,20 @@ impl Guard {
         }
     }
 
+    /// Whose token the request carries, verified but not yet resolved to a principal: `None`
+    /// without a token. For the auth component, which resolves identities from its own
+    /// database (the projection's source) instead of the projection.
+    pub fn identify(&self, req: &Request) -> Result<Option<TokenIdentity>, GuardError> {
+        Self::bearer(req)?
+            .map(|token| verify_token(&token, &self.config))
+            .transpose()
+    }
+
     /// The caller on a public route: `None` without a token, an error for a bad one (the
     /// contract: a present but invalid token is 401 on public routes too).
     pub async fn optional(&self, req: &Request) -> Result<Option<Principal>, GuardError> {
-        match Self::bearer(req)? {
-            Some(token) => self
-                .resolve(verify_token(&token, &self.config)?)
-                .await
-                .map(Some),
+        match self.identify(req)? {
+            Some(identity) => self.resolve(identity).await.map(Some),
             None => Ok(None),
         }
     }

@@ -113,6 +113,13 @@ pub(crate) fn describe(path: &str, message: &str) -> FieldError {
                 format!("{path} must be one of {}", e.trim_start_matches("one of ")),
             );
         }
+        // serde lists two variants as "expected `A` or `B`" and one as "expected `A`".
+        Some(e) if message.starts_with("unknown variant") => {
+            return FieldError::new(
+                path,
+                format!("{path} must be one of {}", e.replace(" or ", ", ")),
+            );
+        }
         _ => None,
     };
     match kind {
@@ -208,6 +215,26 @@ mod tests {
             first_error(r#"{"name":"M","quantity":1,"imageUrls":"x"}"#).0,
             "imageUrls must be an array"
         );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct RoleBody {
+        role: Role,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "UPPERCASE")]
+    enum Role {
+        Admin,
+        Nadmin,
+    }
+
+    #[test]
+    fn an_unknown_enum_value_lists_the_allowed_ones() {
+        let err = parse_json::<RoleBody>(br#"{"role":"ROOT"}"#).unwrap_err();
+        assert_eq!(err.to_string(), "role must be one of `ADMIN`, `NADMIN`");
     }
 
     #[test]

@@ -30,9 +30,27 @@ impl RequestContext {
         self.client_addr.as_deref()
     }
 
+    /// The client's address without the port (`203.0.113.7`, `::1`): what per-client limits
+    /// key on, since the port changes with every connection.
+    pub fn client_ip(&self) -> Option<&str> {
+        self.client_addr.as_deref().map(strip_port)
+    }
+
     /// Records who made the request, for the log line.
     pub fn set_user_id(&self, user_id: &str) {
         *self.user_id.borrow_mut() = Some(user_id.to_owned());
+    }
+}
+
+/// `ip:port` → `ip`, `[v6]:port` → `v6`; an address without a port is returned as it is.
+fn strip_port(addr: &str) -> &str {
+    if let Some(rest) = addr.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(ip, _)| ip);
+    }
+    match addr.rsplit_once(':') {
+        // More than one colon without brackets is a bare IPv6 address.
+        Some((ip, port)) if !ip.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => ip,
+        _ => addr,
     }
 }
 
@@ -110,6 +128,14 @@ mod tests {
         assert!(!sane_request_id(""));
         assert!(!sane_request_id("a\r\nset-cookie: x"));
         assert!(!sane_request_id(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn client_ips_lose_their_port() {
+        assert_eq!(strip_port("127.0.0.1:54321"), "127.0.0.1");
+        assert_eq!(strip_port("[::1]:8080"), "::1");
+        assert_eq!(strip_port("::1"), "::1");
+        assert_eq!(strip_port("10.0.0.1"), "10.0.0.1");
     }
 
     #[test]

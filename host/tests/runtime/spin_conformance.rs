@@ -249,10 +249,20 @@ async fn real_spin_accepts_the_project_manifest_and_serves_health() {
         std::fs::copy(root.join(file), dir.path().join(file)).unwrap();
     }
     std::os::unix::fs::symlink(root.join("target"), dir.path().join("target")).unwrap();
+    // The manifest's required secrets (auth): an operator must give them, and so does this test.
     let (_spin, base) = spin_up(
         &spin,
         dir.path(),
-        &["--runtime-config-file", "runtime-config.toml"],
+        &[
+            "--runtime-config-file",
+            "runtime-config.toml",
+            "--variable",
+            "jwt_secret=conformance-jwt-secret-0123456789abcdef",
+            "--variable",
+            "clerk_secret_key=sk_test_conformance",
+            "--variable",
+            "clerk_webhook_secret=whsec_Y29uZm9ybWFuY2U=",
+        ],
     )
     .await;
     let client = reqwest::Client::new();

@@ -1,0 +1,51 @@
+//! The handlers, one function per route: parse, domain, store, respond.
+
+pub mod clerk;
+pub mod fees;
+pub mod session;
+pub mod users;
+
+use crate::domain::clerk::ClerkId;
+use crate::domain::user::User;
+use crate::errors::AuthError;
+use crate::store;
+use auth_guard::{Guard, GuardError, TokenIdentity};
+use http_kit::RequestContext;
+use spin_sdk::http::{Request, Response};
+use spin_sdk::sqlite3::Connection;
+
+/// The signed-in caller. Auth resolves tokens against its own database rather than the
+/// projection other components read (it is the projection's source), and provisions a Clerk
+/// user seen for the first time in-process instead of chaining to itself.
+pub async fn caller(
+    req: &Request,
+    ctx: &RequestContext,
+    db: &Connection,
+) -> Result<User, AuthError> {
+    let identity = Guard::from_variables()?
+        .identify(req)?
+        .ok_or(GuardError::MissingToken)?;
+    let user = match identity {
+        TokenIdentity::Own { user_id } => store::users::find_live(db, &user_id)?,
+        TokenIdentity::Clerk { clerk_id } => match ClerkId::parse(&clerk_id) {
+            Some(id) => clerk::provision_user(db, &id).await?.map(|(user, _)| user),
+            None => None,
+        },
+    };
+    let user = user.ok_or(GuardError::UnknownUser)?;
+    ctx.set_user_id(&user.id);
+    Ok(user)
+}
+
+/// On public routes: an `Authorization` header that is present must still be valid (the
+/// contract answers 401 for a bad one on every route).
+pub fn reject_invalid_bearer(req: &Request) -> Result<(), AuthError> {
+    Guard::from_variables()?.identify(req)?;
+    Ok(())
+}
+
+/// Adds a `Set-Cookie` header.
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    response.set_header("set-cookie", cookie);
+    response
+}

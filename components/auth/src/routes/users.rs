@@ -1,0 +1,138 @@
+//! The user routes: look-ups, role changes, renames and account deletion.
+
+use super::caller;
+use crate::domain::user::{ADMIN_UPGRADE_PRICE, RequestedRole, User, UserName};
+use crate::errors::AuthError;
+use crate::store::users::{DeletionSource, RoleOutcome};
+use crate::store::{self, DATABASE};
+use http_kit::{RequestContext, json, parse_json};
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::{Request, Response};
+use timestamp::Timestamp;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    role: RequestedRole,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenameBody {
+    name: UserName,
+}
+
+/// GET /api/v1/auth/users/:id — `me`, the caller's id or Clerk id: the full record; another
+/// user's id or Clerk id: the public record.
+pub async fn get_user(
+    req: Request,
+    ctx: &RequestContext,
+    reference: &str,
+) -> Result<Response, AuthError> {
+    let db = store::open()?;
+    let me = caller(&req, ctx, &db).await?;
+    if me.is_named_by(reference) {
+        return Ok(json(200, &me.full_view()));
+    }
+    let other = store::users::find_by_reference(&db, reference)?
+        .ok_or_else(|| AuthError::UserNotFound(reference.to_owned()))?;
+    Ok(json(200, &other.public_view()))
+}
+
+/// GET /api/v1/auth/find-all — public records of every user, the ANONYMOUS one included.
+pub async fn find_all(req: Request, ctx: &RequestContext) -> Result<Response, AuthError> {
+    let db = store::open()?;
+    caller(&req, ctx, &db).await?;
+    let anonymous = store::users::ensure_anonymous(&db, Timestamp::now())?;
+    store::projection::publish(&anonymous)?;
+    let users = store::users::list_live(&db)?;
+    let views: Vec<_> = users.iter().map(|u| u.public_view()).collect();
+    Ok(json(200, &views))
+}
+
+/// POST /api/v1/auth/update-user-role — NADMIN→ADMIN costs the upgrade price once.
+pub async fn update_role(req: Request, ctx: &RequestContext) -> Result<Response, AuthError> {
+    let db = store::open()?;
+    let me = caller(&req, ctx, &db).await?;
+    let caller_id = me.id.clone();
+    idempotency::run_once(DATABASE, req, &caller_id, |req| async move {
+        let body: RoleBody = parse_json(req.body())?;
+        match store::users::change_role(&db, &me.id, body.role, Timestamp::now())? {
+            RoleOutcome::Done(user) => {
+                store::projection::publish(&user)?;
+                Ok(json(200, &user.full_view()))
+            }
+            RoleOutcome::InsufficientBalance => Err(AuthError::InsufficientBalanceForUpgrade(
+                ADMIN_UPGRADE_PRICE,
+            )),
+            RoleOutcome::NotFound => Err(AuthError::UserNotFound(me.id.clone())),
+        }
+    })
+    .await
+}
+
+/// PATCH /api/v1/auth/users/me
+pub async fn rename_me(req: Request, ctx: &RequestContext) -> Result<Response, AuthError> {
+    let db = store::open()?;
+    let me = caller(&req, ctx, &db).await?;
+    let caller_id = me.id.clone();
+    idempotency::run_once(DATABASE, req, &caller_id, |req| async move {
+        let body: RenameBody = parse_json(req.body())?;
+        let user = store::users::rename(&db, &me.id, &body.name, Timestamp::now())?
+            .ok_or_else(|| AuthError::UserNotFound(me.id.clone()))?;
+        store::projection::publish(&user)?;
+        Ok(json(200, &user.full_view()))
+    })
+    .await
+}
+
+/// DELETE /api/v1/auth/users/me — 202: the account is marked deleted and the request recorded;
+/// the cross-domain part runs elsewhere (see `request_account_cleanup`).
+pub async fn delete_me(req: Request, ctx: &RequestContext) -> Result<Response, AuthError> {
+    let db = store::open()?;
+    let me = caller(&req, ctx, &db).await?;
+    let caller_id = me.id.clone();
+    idempotency::run_once(DATABASE, req, &caller_id, |_req| async move {
+        delete_account(&db, &me.id, DeletionSource::User)?;
+        Ok(json(202, &json!({ "status": "deleting" })))
+    })
+    .await
+}
+
+/// Marks the account deleted (sessions revoked and the request recorded, in one transaction)
+/// and finishes with [`account_deleted`]. Idempotent.
+fn delete_account(
+    db: &spin_sdk::sqlite3::Connection,
+    user_id: &str,
+    source: DeletionSource,
+) -> Result<(), AuthError> {
+    let now = Timestamp::now();
+    let deleted = store::transaction(db, |db| {
+        store::users::mark_deleted(db, user_id, source, now)
+    })?;
+    match deleted {
+        Some(user) => account_deleted(&user),
+        None => Ok(()),
+    }
+}
+
+/// After a deletion committed: the projection is withdrawn so every guard refuses the user,
+/// and the cross-domain flow is asked for.
+pub fn account_deleted(user: &User) -> Result<(), AuthError> {
+    store::projection::withdraw(user)?;
+    request_account_cleanup(&user.id);
+    Ok(())
+}
+
+/// SEAM for the events issue (api-contract §7, account deletion): clearing the user's cart,
+/// removing their products from every cart, deleting or anonymizing their products, then
+/// deleting the user. Nothing of that happens yet: the request stays `pending` in
+/// `account_deletions` (written in the same transaction as the deletion mark), where the
+/// events component will pick it up (outbox) and report completion. Deliberately no claim of
+/// success here.
+fn request_account_cleanup(user_id: &str) {
+    eprintln!(
+        "account deletion of {user_id} recorded as pending; cross-domain cleanup not wired yet"
+    );
+}

@@ -1,0 +1,58 @@
+//! All SQL of the auth component, on its own database (label `auth`), and the writes to the
+//! `identity` key-value projection. Each request opens one connection; work that changes
+//! several rows runs in one `BEGIN IMMEDIATE` transaction on it (immediate, so concurrent
+//! writers queue on SQLite's lock instead of failing half-way).
+
+pub mod clerk;
+pub mod ledger;
+mod migrations;
+pub mod projection;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+use crate::errors::StoreError;
+use spin_sdk::sqlite3::{Connection, Value};
+
+/// The component's database label (`runtime-config.toml`).
+pub const DATABASE: &str = "auth";
+
+/// Opens the database, bringing its schema up to date first (idempotent; Spin has no
+/// migration hook, so the first request after a deploy migrates).
+pub fn open() -> Result<Connection, StoreError> {
+    let db = Connection::open(DATABASE)?;
+    migrations::migrate(&db)?;
+    Ok(db)
+}
+
+/// Runs `work` in one transaction: committed if it returns `Ok`, rolled back otherwise.
+pub fn transaction<T, E: From<StoreError>>(
+    db: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    db.execute("BEGIN IMMEDIATE", &[])
+        .map_err(StoreError::from)?;
+    match work(db) {
+        Ok(value) => {
+            db.execute("COMMIT", &[]).map_err(StoreError::from)?;
+            Ok(value)
+        }
+        Err(err) => {
+            // The connection is dropped at the end of the request, which also rolls back.
+            let _ = db.execute("ROLLBACK", &[]);
+            Err(err)
+        }
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn int(i: i64) -> Value {
+    Value::Integer(i)
+}
+
+fn opt_text(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, text)
+}

@@ -1,0 +1,107 @@
+//! The versioned schema. A migration is a list of single statements (Spin runs one per
+//! `execute`); applied versions are recorded in `schema_version`, so each runs once.
+
+use crate::errors::StoreError;
+use spin_sdk::sqlite3::{Connection, Value};
+
+/// Every schema version in order. Append; never edit a released one.
+const MIGRATIONS: &[(i64, &[&str])] = &[(
+    1,
+    &[
+        "CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            email TEXT,
+            password_hash TEXT,
+            clerk_id TEXT UNIQUE,
+            clerk_updated_at INTEGER NOT NULL DEFAULT 0,
+            role TEXT NOT NULL CHECK (role IN ('ADMIN', 'NADMIN', 'ANONYMOUS')),
+            balance INTEGER NOT NULL,
+            sales_count INTEGER NOT NULL DEFAULT 0,
+            purchases_count INTEGER NOT NULL DEFAULT 0,
+            amount_gained INTEGER NOT NULL DEFAULT 0,
+            amount_spent INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            deleted_at INTEGER)",
+        // A deleted account frees its email for a new sign-up; Clerk ids are never reused.
+        "CREATE UNIQUE INDEX users_live_email ON users (email)
+            WHERE deleted_at IS NULL AND email IS NOT NULL",
+        "CREATE UNIQUE INDEX users_one_anonymous ON users (role) WHERE role = 'ANONYMOUS'",
+        "CREATE TABLE token_families (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER)",
+        "CREATE INDEX token_families_user ON token_families (user_id)",
+        "CREATE TABLE refresh_tokens (
+            token_hash TEXT PRIMARY KEY,
+            family_id TEXT NOT NULL REFERENCES token_families (id),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            rotated_at INTEGER)",
+        "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+        "CREATE TABLE sign_in_failures (
+            email TEXT NOT NULL,
+            client TEXT NOT NULL,
+            failed_at INTEGER NOT NULL)",
+        "CREATE INDEX sign_in_failures_pair ON sign_in_failures (email, client, failed_at)",
+        "CREATE TABLE clerk_deliveries (
+            svix_id TEXT PRIMARY KEY,
+            event_type TEXT NOT NULL,
+            received_at INTEGER NOT NULL)",
+        // The seam to the cross-domain deletion flow: a row per requested deletion, `pending`
+        // until the events component reports carts and products handled.
+        "CREATE TABLE account_deletions (
+            user_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            requested_at INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending')",
+        "CREATE TABLE ledger_entries (
+            key TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            movements TEXT NOT NULL,
+            result TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            reversed_at INTEGER,
+            reversal_result TEXT)",
+    ],
+)];
+
+fn current_version(db: &Connection) -> Result<i64, StoreError> {
+    let rows = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])?;
+    Ok(rows.rows.first().and_then(|r| r.get::<i64>(0)).unwrap_or(0))
+}
+
+/// Applies the migrations this database has not seen, each in its own transaction.
+pub fn migrate(db: &Connection) -> Result<(), StoreError> {
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        &[],
+    )?;
+    let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if current_version(db)? >= latest {
+        return Ok(());
+    }
+    for (version, statements) in MIGRATIONS {
+        super::transaction(db, |db| {
+            // Re-read under the lock: a concurrent request may have migrated meanwhile.
+            if current_version(db)? >= *version {
+                return Ok::<_, StoreError>(());
+            }
+            for statement in *statements {
+                db.execute(statement, &[])?;
+            }
+            db.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                &[
+                    Value::Integer(*version),
+                    Value::Integer(timestamp::Timestamp::now().millis()),
+                ],
+            )?;
+            Ok(())
+        })?;
+    }
+    Ok(())
+}

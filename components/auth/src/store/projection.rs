@@ -1,0 +1,20 @@
+//! Keeps the `identity` key-value projection in step with the users table. Auth is its only
+//! writer; every change a guard must see (sign-up, role, name, Clerk link, deletion) calls
+//! `publish` or `withdraw` after the database change committed.
+
+use crate::domain::user::User;
+use crate::errors::StoreError;
+use auth_guard::projection;
+
+/// Writes the user's current record (idempotent; also repairs a record lost to a crash
+/// between commit and write, because sign-in and provisioning publish again).
+pub fn publish(user: &User) -> Result<(), StoreError> {
+    let store = projection::open().map_err(|e| StoreError(e.to_string()))?;
+    projection::put(&store, &user.identity_record()).map_err(|e| StoreError(e.to_string()))
+}
+
+/// Removes a deleted user, so every guard refuses their tokens from now on.
+pub fn withdraw(user: &User) -> Result<(), StoreError> {
+    let store = projection::open().map_err(|e| StoreError(e.to_string()))?;
+    projection::remove(&store, &user.identity_record()).map_err(|e| StoreError(e.to_string()))
+}

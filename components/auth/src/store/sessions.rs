@@ -1,0 +1,130 @@
+//! Refresh-token families (one per sign-in) and their tokens, stored only as digests.
+
+use super::{int, text};
+use crate::domain::session::{Presented, StoredRefreshToken, on_presented, refresh_expiry};
+use crate::errors::StoreError;
+use spin_sdk::sqlite3::Connection;
+use timestamp::Timestamp;
+
+/// Starts a family for a new sign-in with its first token.
+pub fn start_family(
+    db: &Connection,
+    user_id: &str,
+    token_digest: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let family = ids::new_id();
+    super::transaction(db, |db| {
+        db.execute(
+            "INSERT INTO token_families (id, user_id, created_at) VALUES (?, ?, ?)",
+            &[text(&family), text(user_id), int(now.millis())],
+        )?;
+        insert_token(db, &family, token_digest, now)
+    })
+}
+
+fn insert_token(
+    db: &Connection,
+    family: &str,
+    digest: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at)
+         VALUES (?, ?, ?, ?)",
+        &[
+            text(digest),
+            text(family),
+            int(now.millis()),
+            int(refresh_expiry(now).millis()),
+        ],
+    )?;
+    Ok(())
+}
+
+fn find(db: &Connection, digest: &str) -> Result<Option<StoredRefreshToken>, StoreError> {
+    let result = db.execute(
+        "SELECT t.family_id, f.user_id, t.expires_at, t.rotated_at, f.revoked_at
+         FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
+         WHERE t.token_hash = ?",
+        &[text(digest)],
+    )?;
+    Ok(result.rows().next().map(|row| StoredRefreshToken {
+        family_id: row.get::<&str>("family_id").unwrap_or_default().to_owned(),
+        user_id: row.get::<&str>("user_id").unwrap_or_default().to_owned(),
+        expires_at: Timestamp::from_millis(row.get::<i64>("expires_at").unwrap_or(0)),
+        rotated: row.get::<i64>("rotated_at").is_some(),
+        family_revoked: row.get::<i64>("revoked_at").is_some(),
+    }))
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// Exchanged for `new_digest`'s token; the user it belongs to.
+    Rotated { user_id: String },
+    /// A rotated token came back: its family is now revoked.
+    ReuseDetected,
+    /// Unknown, expired or revoked.
+    Rejected,
+}
+
+/// Exchanges a refresh token for a new one in one transaction (so two concurrent uses of the
+/// same token cannot both succeed: the second sees it rotated and revokes the family).
+pub fn rotate(
+    db: &Connection,
+    old_digest: &str,
+    new_digest: &str,
+    now: Timestamp,
+) -> Result<Rotation, StoreError> {
+    super::transaction(db, |db| {
+        let stored = find(db, old_digest)?;
+        match (on_presented(stored.as_ref(), now), stored) {
+            (Presented::Rotate, Some(token)) => {
+                db.execute(
+                    "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?",
+                    &[int(now.millis()), text(old_digest)],
+                )?;
+                insert_token(db, &token.family_id, new_digest, now)?;
+                Ok(Rotation::Rotated {
+                    user_id: token.user_id,
+                })
+            }
+            (Presented::Reused, Some(token)) => {
+                revoke_family(db, &token.family_id, now)?;
+                Ok(Rotation::ReuseDetected)
+            }
+            _ => Ok(Rotation::Rejected),
+        }
+    })
+}
+
+fn revoke_family(db: &Connection, family: &str, now: Timestamp) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE token_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        &[int(now.millis()), text(family)],
+    )?;
+    Ok(())
+}
+
+/// Revokes the family of a presented token if it belongs to `user_id` (sign-out with cookie).
+pub fn revoke_family_of(
+    db: &Connection,
+    digest: &str,
+    user_id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    match find(db, digest)? {
+        Some(token) if token.user_id == user_id => revoke_family(db, &token.family_id, now),
+        _ => Ok(()),
+    }
+}
+
+/// Revokes every family of a user (sign-out without cookie, account deletion).
+pub fn revoke_all(db: &Connection, user_id: &str, now: Timestamp) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE token_families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        &[int(now.millis()), text(user_id)],
+    )?;
+    Ok(())
+}

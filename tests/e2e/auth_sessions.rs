@@ -1,0 +1,299 @@
+//! Signing up and in, refresh-token rotation, signing out, throttling, input validation, CORS.
+
+use crate::api::{PASSWORD, SignedIn, body, refresh_cookie, set_cookie, unique_email};
+use crate::helpers::spawn_app;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_user_signs_up_signs_in_refreshes_and_signs_out() {
+    let app = spawn_app().await;
+    let email = unique_email("ada");
+
+    let res = app
+        .sign_up("Ada Lovelace", &email.to_uppercase(), PASSWORD)
+        .await;
+    assert_eq!(res.status(), 201);
+    let cookie = set_cookie(&res);
+    assert!(
+        cookie.ends_with("; HttpOnly; SameSite=Lax; Path=/api/v1/auth; Max-Age=604800; Secure"),
+        "{cookie}"
+    );
+    let signed_up = body(res).await;
+    assert_eq!(
+        signed_up["user"]["email"], email,
+        "emails are stored lower-cased"
+    );
+    assert_eq!(signed_up["user"]["role"], "NADMIN");
+    assert_eq!(signed_up["user"]["balance"], 4_000_000);
+    assert_eq!(signed_up["user"]["amountSpent"], 0);
+    assert_eq!(signed_up["user"]["salesCount"], 0);
+    assert!(signed_up["user"].get("password").is_none());
+
+    let res = app.sign_in(&email.to_uppercase(), PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let first_refresh = refresh_cookie(&res).expect("sign-in sets the refresh cookie");
+    let token = body(res).await["accessToken"].as_str().unwrap().to_owned();
+
+    let me = app
+        .call(Method::GET, "/api/v1/auth/users/me", &token, None)
+        .await;
+    assert_eq!(me.status(), 200);
+    assert_eq!(body(me).await["id"], signed_up["user"]["id"]);
+
+    let res = app.refresh(&first_refresh).await;
+    assert_eq!(res.status(), 200);
+    let second_refresh = refresh_cookie(&res).expect("refresh sets a new cookie");
+    assert_ne!(second_refresh, first_refresh);
+    let refreshed = body(res).await;
+    let new_token = refreshed["accessToken"].as_str().unwrap();
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/auth/users/me", new_token, None)
+            .await
+            .status(),
+        200
+    );
+
+    let sign_out = |token: String, refresh: String| {
+        let request = app
+            .request(Method::POST, "/api/v1/auth/sign-out")
+            .bearer_auth(token)
+            .header("cookie", format!("refreshToken={refresh}"));
+        app.send(request)
+    };
+    let res = sign_out(new_token.to_owned(), second_refresh.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        set_cookie(&res).starts_with("refreshToken=; "),
+        "the cookie is cleared"
+    );
+    assert!(set_cookie(&res).contains("Max-Age=0"));
+    assert_eq!(body(res).await, json!({}));
+    let again = sign_out(new_token.to_owned(), second_refresh.clone()).await;
+    assert_eq!(again.status(), 200, "signing out twice is fine");
+    assert_eq!(
+        app.refresh(&second_refresh).await.status(),
+        401,
+        "the session is over"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
+    let app = spawn_app().await;
+    let user = app.new_user("Grace").await;
+
+    let res = app.refresh(&user.refresh).await;
+    assert_eq!(res.status(), 200);
+    let current = refresh_cookie(&res).unwrap();
+
+    let stolen = app.refresh(&user.refresh).await;
+    assert_eq!(stolen.status(), 401, "the old token is refused");
+    assert_eq!(body(stolen).await["statusCode"], 401);
+    assert_eq!(
+        app.refresh(&current).await.status(),
+        401,
+        "the newest token of the family is revoked too"
+    );
+
+    let other_session = refresh_cookie(&app.sign_in(&user.email, PASSWORD).await).unwrap();
+    assert_eq!(
+        app.refresh(&other_session).await.status(),
+        200,
+        "a new sign-in starts a new family"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_without_a_cookie_ends_every_session_of_the_user() {
+    let app = spawn_app().await;
+    let user = app.new_user("Edsger").await;
+    let second = refresh_cookie(&app.sign_in(&user.email, PASSWORD).await).unwrap();
+
+    let res = user.post("/api/v1/auth/sign-out", json!({})).await;
+    assert_eq!(res.status(), 200);
+
+    assert_eq!(app.refresh(&user.refresh).await.status(), 401);
+    assert_eq!(app.refresh(&second).await.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_without_a_valid_cookie_and_sign_out_without_a_token_are_401() {
+    let app = spawn_app().await;
+    let res = app
+        .send(app.request(Method::POST, "/api/v1/auth/refresh-token"))
+        .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(body(res).await["error"], "Unauthorized");
+    assert_eq!(app.refresh("not-a-token").await.status(), 401);
+    assert_eq!(app.refresh(&"A".repeat(43)).await.status(), 401);
+    let res = app
+        .send(app.request(Method::POST, "/api/v1/auth/sign-out"))
+        .await;
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_can_only_sign_up_once_whatever_its_case() {
+    let app = spawn_app().await;
+    let email = unique_email("dup");
+    assert_eq!(app.sign_up("First", &email, PASSWORD).await.status(), 201);
+
+    let res = app.sign_up("Second", &email.to_uppercase(), PASSWORD).await;
+
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        body(res).await,
+        json!({ "statusCode": 409, "message": "Email already exists", "error": "Conflict" })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_email_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    let user = app.new_user("Barbara").await;
+
+    let wrong_password = app.sign_in(&user.email, "not the password").await;
+    let unknown_email = app.sign_in(&unique_email("nobody"), PASSWORD).await;
+
+    assert_eq!(wrong_password.status(), 401);
+    assert_eq!(unknown_email.status(), 401);
+    let expected = json!({ "statusCode": 401, "message": "Invalid email or password", "error": "Unauthorized" });
+    assert_eq!(body(wrong_password).await, expected);
+    assert_eq!(body(unknown_email).await, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_failed_sign_ins_lock_that_email_from_that_address_even_with_the_right_password() {
+    let app = spawn_app().await;
+    let user = app.new_user("Alan").await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.sign_in(&user.email, "wrong password").await.status(),
+            401
+        );
+    }
+
+    let res = app.sign_in(&user.email, PASSWORD).await;
+
+    assert_eq!(res.status(), 429);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=900).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    let message = body(res).await;
+    assert_eq!(message["error"], "Too Many Requests");
+    let other = app.new_user("Other").await;
+    assert_eq!(
+        app.sign_in(&other.email, PASSWORD).await.status(),
+        200,
+        "other emails are not locked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_bodies_are_400s_naming_the_problem_and_store_nothing() {
+    let app = spawn_app().await;
+    let email = unique_email("valid");
+    let cases = [
+        (
+            r#"{"name":"A","email":"#.to_owned(),
+            "Request body must be valid JSON".to_owned(),
+        ),
+        (
+            json!({ "name": "A", "email": email, "password": PASSWORD, "isAdmin": true })
+                .to_string(),
+            "property isAdmin should not exist".to_owned(),
+        ),
+        (
+            json!({ "name": 7, "email": email, "password": PASSWORD }).to_string(),
+            "name must be a string".to_owned(),
+        ),
+        (
+            json!({ "name": "A", "password": PASSWORD }).to_string(),
+            "email is required".to_owned(),
+        ),
+        (
+            json!({ "name": "A", "email": "not-an-email", "password": PASSWORD }).to_string(),
+            "email must be a valid email address".to_owned(),
+        ),
+        (
+            json!({ "name": "A", "email": email, "password": "short" }).to_string(),
+            "password must be between 8 and 128 characters".to_owned(),
+        ),
+        (
+            json!({ "name": "", "email": email, "password": PASSWORD }).to_string(),
+            "name must be between 1 and 100 characters".to_owned(),
+        ),
+    ];
+    for (raw, message) in cases {
+        let res = app.post_raw("/api/v1/auth/sign-up", &raw).await;
+        assert_eq!(res.status(), 400, "{raw}");
+        let error = body(res).await;
+        assert_eq!(error["statusCode"], 400);
+        assert_eq!(error["error"], "Bad Request");
+        assert_eq!(error["message"], message, "{raw}");
+    }
+    let res = app
+        .post_raw("/api/v1/auth/sign-up", r#"{"name":"A","isAdmin":true}"#)
+        .await;
+    assert_eq!(body(res).await["errors"][0]["field"], "isAdmin");
+
+    assert_eq!(
+        app.sign_in(&email, PASSWORD).await.status(),
+        401,
+        "no account was created"
+    );
+    assert_eq!(app.sign_up("A", &email, PASSWORD).await.status(), 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_preflights_pass_for_the_storefront_origin_only() {
+    let app = spawn_app().await;
+    let preflight = |origin: &'static str| {
+        app.send(
+            app.request(Method::OPTIONS, "/api/v1/auth/sign-in")
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "content-type, idempotency-key",
+                ),
+        )
+    };
+
+    let allowed = preflight("http://localhost:3001").await;
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:3001"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let headers = allowed.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(headers.contains("idempotency-key") && headers.contains("authorization"));
+
+    let foreign = preflight("https://evil.example").await;
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+}
