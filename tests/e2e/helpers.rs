@@ -51,10 +51,21 @@ impl TestApp {
 
 /// Starts the app exactly as `cargo up` would, but isolated for a test.
 pub async fn spawn_app() -> TestApp {
+    spawn_manifest(repo_root().join("spin.toml")).await
+}
+
+/// The app plus the `identity-probe` fixture (see `identity.rs`), from a manifest written next
+/// to the build output.
+pub async fn spawn_app_with_identity_probe() -> TestApp {
+    build_components();
+    spawn_manifest(crate::identity::probe_manifest()).await
+}
+
+async fn spawn_manifest(manifest: PathBuf) -> TestApp {
     build_components();
     let root = repo_root();
-    let mut options = AppOptions::for_tests(root.join("spin.toml"))
-        .runtime_config(root.join("runtime-config.toml"));
+    let mut options =
+        AppOptions::for_tests(manifest).runtime_config(root.join("runtime-config.toml"));
     options.working_dir = Some(root);
     options.log_requests = false;
     let clerk = FakeClerk::start().await;

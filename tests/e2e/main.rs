@@ -8,3 +8,4 @@ mod auth_clerk;
 mod auth_sessions;
 mod auth_users;
 mod health;
+mod identity;

@@ -6,6 +6,7 @@ mod clerk_api;
 mod config;
 mod domain;
 mod errors;
+mod exports;
 mod routes;
 mod store;
 

@@ -17,10 +17,35 @@ impl LedgerKey {
         ok.then(|| Self(text.to_owned()))
     }
 
+    /// The key as stored: `scope:raw`, so keys of different callers (fees from `products`,
+    /// the saga's `apply`) can never collide.
+    pub fn scoped(scope: &str, raw: &str) -> Option<Self> {
+        Self::parse(raw).map(|raw| Self(format!("{scope}:{}", raw.0)))
+    }
+
     /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Each user's balance after movements were applied or reverted, in order of first mention:
+/// the result `apply` and `revert` store and answer every repeat with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balances {
+    pub key: String,
+    pub balances: Vec<(String, Money)>,
+}
+
+/// The users movements touch, each once, in order of first mention.
+pub fn users_of(movements: &[Movement]) -> Vec<&str> {
+    let mut users: Vec<&str> = Vec::new();
+    for m in movements {
+        if !users.contains(&m.user_id.as_str()) {
+            users.push(&m.user_id);
+        }
+    }
+    users
 }
 
 /// Changes to one user's money and counters. Deltas: negative balance = money leaves.
@@ -149,6 +174,15 @@ mod tests {
         assert!(balance_allows(Money::from_dollars(10), &fee("10")));
         assert!(!balance_allows(Money::from_dollars(10), &fee("10.01")));
         assert!(balance_allows(Money::ZERO, &fee("1").reversed()));
+    }
+
+    #[test]
+    fn scoped_keys_never_collide_across_scopes() {
+        let fee = LedgerKey::scoped("fee", "k1").unwrap();
+        let apply = LedgerKey::scoped("apply", "k1").unwrap();
+        assert_ne!(fee, apply);
+        assert_eq!(fee.as_str(), "fee:k1");
+        assert!(LedgerKey::scoped("fee", "").is_none());
     }
 
     #[test]
