@@ -3,8 +3,8 @@
 //! The parameters are one of OWASP's equivalent Argon2id settings (m = 7 MiB, t = 5, p = 1),
 //! picked because it is the cheapest of them inside the component: a fresh instance per request
 //! pays for every page of memory it touches, so less memory with more passes wins. Measured at
-//! ~38 ms per hash in wasm on the reference machine (19 MiB/t=2 cost ~54 ms, over the 50 ms
-//! budget); `cargo run -p benches --bin auth-bench` measures it. Parameters are stored in each
+//! a median of ~35–38 ms per hash in wasm on the reference machine (19 MiB/t=2 cost ~54 ms, over
+//! the 50 ms budget); `cargo run -p benches --bin auth-bench` measures it. Parameters are stored in each
 //! hash, so changing them later only affects new hashes.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

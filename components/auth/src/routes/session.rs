@@ -1,4 +1,8 @@
 //! Sign-up, sign-in, refresh and sign-out.
+//!
+//! These routes ignore `Idempotency-Key`: a replay would hand out a stored access token
+//! without its refresh cookie (and keep bearer tokens in the database for a day), sign-out is
+//! idempotent by itself, and a repeated sign-up answers 409 without creating anything.
 
 use super::{caller, reject_invalid_bearer, with_cookie};
 use crate::config;
