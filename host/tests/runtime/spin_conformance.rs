@@ -8,6 +8,7 @@ use crate::routing_cases::{CASES, MANIFEST, check, check_chaining};
 use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Unpacks the Spin CLI under `target/tools/` once; `None` when the archive is absent.
@@ -16,25 +17,31 @@ fn spin_cli() -> Option<PathBuf> {
     if !archive.exists() {
         return None;
     }
-    let dir = workspace_root().join("target/tools");
-    let binary = dir.join("spin");
-    if !binary.exists() {
-        std::fs::create_dir_all(&dir).expect("target/tools");
-        let partial = dir.join("spin.partial");
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "xz -dc '{}' > '{}' && chmod +x '{}'",
-                archive.display(),
-                partial.display(),
-                partial.display()
-            ))
-            .status()
-            .expect("running xz");
-        assert!(status.success(), "unpacking the Spin CLI failed");
-        std::fs::rename(&partial, &binary).expect("placing the Spin CLI");
-    }
-    Some(binary)
+    // Tests run in parallel (and test binaries may too): unpack once per process, into a
+    // file private to this process, then rename it into place atomically.
+    static UNPACKED: OnceLock<PathBuf> = OnceLock::new();
+    let binary = UNPACKED.get_or_init(|| {
+        let dir = workspace_root().join("target/tools");
+        let binary = dir.join("spin");
+        if !binary.exists() {
+            std::fs::create_dir_all(&dir).expect("target/tools");
+            let partial = dir.join(format!("spin.partial.{}", std::process::id()));
+            let status = Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "xz -dc '{}' > '{}' && chmod +x '{}'",
+                    archive.display(),
+                    partial.display(),
+                    partial.display()
+                ))
+                .status()
+                .expect("running xz");
+            assert!(status.success(), "unpacking the Spin CLI failed");
+            std::fs::rename(&partial, &binary).expect("placing the Spin CLI");
+        }
+        binary
+    });
+    Some(binary.clone())
 }
 
 /// A `spin up` child in its own process group, killed with its trigger processes on drop
