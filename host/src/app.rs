@@ -13,7 +13,7 @@ use crate::manifest::{HttpRoute, HttpTarget, Manifest};
 use crate::routes::{RouteDecl, RouteSpec, Router};
 use crate::runtime_config::{KvStoreConfig, RuntimeConfig, SqliteConfig};
 use crate::sqlite::{self, DbLocation, SqliteDatabases};
-use crate::state::ComponentRuntime;
+use crate::state::{ComponentRuntime, InstanceState};
 use crate::trigger_http::{HttpComponent, HttpDispatcher, RouteTarget, StaticResponse};
 use crate::trigger_redis::{ActiveChannel, RedisComponent, RedisTrigger, RunningRedisTrigger};
 use crate::variables::{AppVariables, ComponentVariables};
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use wasmtime::component::Component;
+use wasmtime::component::{Component, InstancePre};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// Where state lives when the runtime config does not say otherwise.
@@ -468,53 +468,47 @@ impl AppResources<'_> {
             .with_context(|| format!("{}: composed with its dependencies", self.context(id)))
     }
 
-    /// A component pre-instantiated for the HTTP trigger.
-    fn http_component(&self, id: &str) -> anyhow::Result<HttpComponent> {
+    /// Grants, compilation and linking shared by every trigger: the component's runtime
+    /// settings and its instance template, checked against everything the host provides.
+    fn prepare(
+        &self,
+        id: &str,
+    ) -> anyhow::Result<(Arc<ComponentRuntime>, InstancePre<InstanceState>)> {
         let runtime = self.component_runtime(id)?;
         let component = self.compile(id)?;
-        let context = || self.context(id);
         let pre = engine::linker()?
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| {
                 format!(
                     "{}: the component imports something this host does not provide",
-                    context()
+                    self.context(id)
                 )
             })?;
-        let pre = ProxyPre::new(pre)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!(
-                    "{}: does not export wasi:http/incoming-handler (build it with spin-sdk 5.2 for wasm32-wasip2)",
-                    context()
-                )
-            })?;
+        Ok((runtime, pre))
+    }
+
+    /// A component pre-instantiated for the HTTP trigger.
+    fn http_component(&self, id: &str) -> anyhow::Result<HttpComponent> {
+        let (runtime, pre) = self.prepare(id)?;
+        let pre = ProxyPre::new(pre).map_err(anyhow::Error::from).with_context(|| {
+            format!(
+                "{}: does not export wasi:http/incoming-handler (build it with spin-sdk 5.2 for wasm32-wasip2)",
+                self.context(id)
+            )
+        })?;
         Ok(HttpComponent { runtime, pre })
     }
 
     /// A component pre-instantiated for the Redis trigger.
     fn redis_component(&self, id: &str) -> anyhow::Result<RedisComponent> {
-        let runtime = self.component_runtime(id)?;
-        let component = self.compile(id)?;
-        let context = || self.context(id);
-        let pre = engine::linker()?
-            .instantiate_pre(&component)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!(
-                    "{}: the component imports something this host does not provide",
-                    context()
-                )
-            })?;
-        let pre = RedisHandlerPre::new(pre)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!(
-                    "{}: does not export fermyon:spin/inbound-redis (a spin-sdk 5.2 #[redis_component] built for wasm32-wasip2)",
-                    context()
-                )
-            })?;
+        let (runtime, pre) = self.prepare(id)?;
+        let pre = RedisHandlerPre::new(pre).map_err(anyhow::Error::from).with_context(|| {
+            format!(
+                "{}: does not export fermyon:spin/inbound-redis (a spin-sdk 5.2 #[redis_component] built for wasm32-wasip2)",
+                self.context(id)
+            )
+        })?;
         Ok(RedisComponent { runtime, pre })
     }
 }

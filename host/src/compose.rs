@@ -255,7 +255,7 @@ fn check_inherits_everything(
     if decl.dependencies_inherit_configuration {
         return Ok(());
     }
-    let inherited = match inherit_configuration(dependency) {
+    let inherited = match dependency.inherit_configuration() {
         Some(InheritConfiguration::All(true)) => return Ok(()),
         Some(InheritConfiguration::All(false)) | None => Vec::new(),
         Some(InheritConfiguration::Only(keys)) => {
@@ -273,28 +273,6 @@ fn check_inherits_everything(
         dependency: name.to_owned(),
         inherited,
     })
-}
-
-fn inherit_configuration(dependency: &DependencyDecl) -> Option<&InheritConfiguration> {
-    match dependency {
-        DependencyDecl::Version(_) => None,
-        DependencyDecl::Package {
-            inherit_configuration,
-            ..
-        }
-        | DependencyDecl::Path {
-            inherit_configuration,
-            ..
-        }
-        | DependencyDecl::Url {
-            inherit_configuration,
-            ..
-        }
-        | DependencyDecl::Component {
-            inherit_configuration,
-            ..
-        } => inherit_configuration.as_ref(),
-    }
 }
 
 /// Composes `source` (the component `component`) with `dependencies`.

@@ -246,6 +246,31 @@ pub enum DependencyDecl {
     },
 }
 
+impl DependencyDecl {
+    /// The per-dependency `inherit_configuration` (Spin 4.0+), if given.
+    pub fn inherit_configuration(&self) -> Option<&InheritConfiguration> {
+        match self {
+            DependencyDecl::Version(_) => None,
+            DependencyDecl::Package {
+                inherit_configuration,
+                ..
+            }
+            | DependencyDecl::Path {
+                inherit_configuration,
+                ..
+            }
+            | DependencyDecl::Url {
+                inherit_configuration,
+                ..
+            }
+            | DependencyDecl::Component {
+                inherit_configuration,
+                ..
+            } => inherit_configuration.as_ref(),
+        }
+    }
+}
+
 /// A dependency's `inherit_configuration` (Spin 4.0+), kept as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InheritConfiguration {
@@ -1332,7 +1357,9 @@ impl<'a> Loader<'a> {
             dependencies.insert(name.clone(), dependency);
         }
         check_disjoint_dependencies(dependencies.keys()).map_err(invalid)?;
-        let per_dependency = dependencies.values().any(|d| inherit_of(d).is_some());
+        let per_dependency = dependencies
+            .values()
+            .any(|d| d.inherit_configuration().is_some());
         if raw.dependencies_inherit_configuration.is_some() && per_dependency {
             return Err(invalid(
                 "`dependencies_inherit_configuration` and per-dependency \
@@ -2073,28 +2100,6 @@ fn commands(value: &toml::Value) -> Result<Vec<String>, String> {
             })
             .collect(),
         _ => Err("expected a string or a list of strings".to_owned()),
-    }
-}
-
-fn inherit_of(dependency: &DependencyDecl) -> Option<&InheritConfiguration> {
-    match dependency {
-        DependencyDecl::Version(_) => None,
-        DependencyDecl::Package {
-            inherit_configuration,
-            ..
-        }
-        | DependencyDecl::Path {
-            inherit_configuration,
-            ..
-        }
-        | DependencyDecl::Url {
-            inherit_configuration,
-            ..
-        }
-        | DependencyDecl::Component {
-            inherit_configuration,
-            ..
-        } => inherit_configuration.as_ref(),
     }
 }
 
