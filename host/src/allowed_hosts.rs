@@ -184,10 +184,29 @@ pub fn service_chaining_target(host: &str) -> Option<&str> {
     (rest == SERVICE_CHAINING_DOMAIN).then_some(first)
 }
 
+/// The `user:password` part of an entry's authority, if it has one.
+fn userinfo(entry: &str) -> Option<&str> {
+    let (_, rest) = entry.split_once("://")?;
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    authority.rfind('@').map(|at| &authority[..at])
+}
+
+/// An entry as it may appear in an error message: `redis://:secret@host` → `redis://***@host`.
+/// Entries are often templates over secret variables; start-up errors end up in logs.
+fn redact_credentials(entry: &str) -> String {
+    match userinfo(entry) {
+        Some(secret) => entry.replacen(secret, "***", 1),
+        None => entry.to_owned(),
+    }
+}
+
 fn parse_entry(original: &str) -> Result<Entry, AllowedHostsError> {
     let fail = |reason: String| AllowedHostsError {
-        entry: original.to_string(),
-        reason,
+        entry: redact_credentials(original),
+        reason: match userinfo(original) {
+            Some(secret) => reason.replace(secret, "***"),
+            None => reason,
+        },
     };
     let text = original.trim();
     let Some((scheme, rest)) = text.split_once("://") else {
@@ -847,5 +866,19 @@ mod tests {
         assert_eq!(service_chaining_target("a.b.spin.internal"), None);
         assert_eq!(service_chaining_target("spin.internal"), None);
         assert_eq!(service_chaining_target("example.com"), None);
+    }
+
+    #[test]
+    fn errors_never_show_credentials_from_an_entry() {
+        let err = AllowedHosts::parse(&["redis://:s3cret@bad host:6379".to_owned()]).unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert_eq!(
+            redact_credentials("redis://user:pw@h:1/x"),
+            "redis://***@h:1/x"
+        );
+        assert_eq!(
+            redact_credentials("https://api.example.com"),
+            "https://api.example.com"
+        );
     }
 }
