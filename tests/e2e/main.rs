@@ -9,3 +9,4 @@ mod auth_sessions;
 mod auth_users;
 mod health;
 mod identity;
+mod products;

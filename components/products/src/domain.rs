@@ -1,0 +1,431 @@
+//! Products as the domain sees them: validated new products and changes (wire bodies are
+//! parsed here, once), list filters, and the JSON view. No spin-sdk here.
+
+use crate::errors::ProductError;
+use http_kit::FieldError;
+use money::Money;
+use serde::{Deserialize, Serialize};
+use timestamp::Timestamp;
+
+/// The listing fee, in percent of price × quantity (of the increase on update).
+pub const FEE_PERCENT: u32 = 4;
+/// Most expensive price accepted: 999,999.99 dollars.
+pub const MAX_PRICE: Money = Money::from_cents(99_999_999);
+/// Largest stock accepted.
+pub const MAX_QUANTITY: i64 = 1_000_000;
+/// Most images per product.
+pub const MAX_IMAGES: usize = 10;
+
+/// A stored product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub quantity: i64,
+    pub image_urls: Vec<String>,
+    pub admin_id: String,
+    pub order_count: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Product {
+    /// The stock's value, price × quantity (both bounded, so no overflow).
+    pub fn value(&self) -> Money {
+        Money::from_cents(self.price.cents() * self.quantity)
+    }
+
+    /// The product's JSON, with the seller's display name.
+    pub fn view(&self, admin_name: &str) -> ProductView<'_> {
+        ProductView {
+            id: &self.id,
+            name: &self.name,
+            description: &self.description,
+            price: self.price,
+            quantity: self.quantity,
+            image_urls: &self.image_urls,
+            admin_id: &self.admin_id,
+            admin: AdminView {
+                id: &self.admin_id,
+                name: admin_name.to_owned(),
+            },
+            order_count: self.order_count,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Product JSON (`api-contract.md` §3).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductView<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    price: Money,
+    quantity: i64,
+    image_urls: &'a [String],
+    admin_id: &'a str,
+    admin: AdminView<'a>,
+    order_count: i64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+/// `admin: {id, name}`.
+#[derive(Debug, Serialize)]
+pub struct AdminView<'a> {
+    id: &'a str,
+    name: String,
+}
+
+/// `POST /products` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+    price: Money,
+    quantity: i64,
+    #[serde(default)]
+    image_urls: Vec<String>,
+}
+
+/// `PATCH /products/:id` body: any subset of the create fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PatchBody {
+    name: Option<String>,
+    description: Option<String>,
+    price: Option<Money>,
+    quantity: Option<i64>,
+    image_urls: Option<Vec<String>>,
+}
+
+/// The fields a seller sets, all validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductFields {
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub quantity: i64,
+    pub image_urls: Vec<String>,
+}
+
+impl ProductFields {
+    /// price × quantity.
+    pub fn value(&self) -> Money {
+        Money::from_cents(self.price.cents() * self.quantity)
+    }
+}
+
+impl TryFrom<CreateBody> for ProductFields {
+    type Error = ProductError;
+    fn try_from(body: CreateBody) -> Result<Self, ProductError> {
+        let fields = ProductFields {
+            name: body.name.trim().to_owned(),
+            description: body.description,
+            price: body.price,
+            quantity: body.quantity,
+            image_urls: body.image_urls,
+        };
+        fields.validate()?;
+        Ok(fields)
+    }
+}
+
+impl ProductFields {
+    /// The current fields of `product` with `patch` applied, validated.
+    pub fn patched(product: &Product, patch: PatchBody) -> Result<Self, ProductError> {
+        let fields = ProductFields {
+            name: patch
+                .name
+                .map(|n| n.trim().to_owned())
+                .unwrap_or_else(|| product.name.clone()),
+            description: patch
+                .description
+                .unwrap_or_else(|| product.description.clone()),
+            price: patch.price.unwrap_or(product.price),
+            quantity: patch.quantity.unwrap_or(product.quantity),
+            image_urls: patch
+                .image_urls
+                .unwrap_or_else(|| product.image_urls.clone()),
+        };
+        fields.validate()?;
+        Ok(fields)
+    }
+
+    fn validate(&self) -> Result<(), ProductError> {
+        let mut errors = Vec::new();
+        let mut fail = |field: &str, message: &str| {
+            errors.push(FieldError::new(field, format!("{field} {message}")));
+        };
+        let name_len = self.name.chars().count();
+        if !(1..=200).contains(&name_len) {
+            fail("name", "must be between 1 and 200 characters");
+        }
+        if self.description.chars().count() > 5000 {
+            fail("description", "must be at most 5000 characters");
+        }
+        if self.price < Money::ZERO {
+            fail("price", "must be at least 0");
+        } else if self.price > MAX_PRICE {
+            fail("price", "must be at most 999999.99");
+        }
+        if self.quantity < 0 {
+            fail("quantity", "must be at least 0");
+        } else if self.quantity > MAX_QUANTITY {
+            fail("quantity", "must be at most 1000000");
+        }
+        if self.image_urls.len() > MAX_IMAGES {
+            fail("imageUrls", "must contain at most 10 URLs");
+        }
+        for (i, url) in self.image_urls.iter().enumerate() {
+            if !is_http_url(url) {
+                fail(&format!("imageUrls[{i}]"), "must be an http(s) URL");
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ProductError::Invalid(errors))
+        }
+    }
+}
+
+/// `http://host...` or `https://host...` with a non-empty host and no whitespace.
+pub fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let Some(rest) = rest else { return false };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    let hostname = host.split(':').next().unwrap_or_default();
+    url.len() <= 2048
+        && !hostname.is_empty()
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && hostname
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '[' | ']'))
+}
+
+/// The fee for going from `old` to `new` stock value: 4% of the increase, nothing otherwise.
+pub fn fee_for_increase(old: Money, new: Money) -> Money {
+    if new > old {
+        Money::from_cents(new.cents() - old.cents()).percent(FEE_PERCENT)
+    } else {
+        Money::ZERO
+    }
+}
+
+/// `GET /products` query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListQuery {
+    name: Option<String>,
+    min_price: Option<String>,
+    max_price: Option<String>,
+    min_quantity: Option<i64>,
+    max_quantity: Option<i64>,
+    admin_id: Option<String>,
+    sort_by: Option<SortBy>,
+    order: Option<SortOrder>,
+    page: Option<u32>,
+    limit: Option<u32>,
+}
+
+/// What a list may be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SortBy {
+    Name,
+    Price,
+    Quantity,
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl SortBy {
+    /// The column (a fixed name, never user text).
+    pub fn column(self) -> &'static str {
+        match self {
+            SortBy::Name => "name COLLATE NOCASE",
+            SortBy::Price => "price",
+            SortBy::Quantity => "quantity",
+            SortBy::CreatedAt => "created_at",
+            SortBy::UpdatedAt => "updated_at",
+        }
+    }
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+impl SortOrder {
+    /// `ASC` or `DESC`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        }
+    }
+}
+
+/// A page request: with it the answer is `{products, meta}`, without it a plain array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub limit: u32,
+}
+
+/// A validated list request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListFilter {
+    pub name: Option<String>,
+    pub min_price: Option<Money>,
+    pub max_price: Option<Money>,
+    pub min_quantity: Option<i64>,
+    pub max_quantity: Option<i64>,
+    pub admin_id: Option<String>,
+    pub sort_by: SortBy,
+    pub order: SortOrder,
+    pub page: Option<PageRequest>,
+}
+
+fn money_param(field: &str, text: Option<String>) -> Result<Option<Money>, ProductError> {
+    text.map(|t| {
+        Money::parse_dollars(t.trim()).map_err(|e| ProductError::invalid(field, &e.to_string()))
+    })
+    .transpose()
+}
+
+impl TryFrom<ListQuery> for ListFilter {
+    type Error = ProductError;
+    fn try_from(q: ListQuery) -> Result<Self, ProductError> {
+        let min_price = money_param("minPrice", q.min_price)?;
+        let max_price = money_param("maxPrice", q.max_price)?;
+        if min_price.is_some_and(|m| m < Money::ZERO) {
+            return Err(ProductError::invalid("minPrice", "must be at least 0"));
+        }
+        if let (Some(min), Some(max)) = (min_price, max_price)
+            && min > max
+        {
+            return Err(ProductError::invalid(
+                "minPrice",
+                "must not be greater than maxPrice",
+            ));
+        }
+        if q.min_quantity.is_some_and(|m| m < 0) {
+            return Err(ProductError::invalid("minQuantity", "must be at least 0"));
+        }
+        if let (Some(min), Some(max)) = (q.min_quantity, q.max_quantity)
+            && min > max
+        {
+            return Err(ProductError::invalid(
+                "minQuantity",
+                "must not be greater than maxQuantity",
+            ));
+        }
+        let page = match (q.page, q.limit) {
+            (None, None) => None,
+            (page, limit) => {
+                let page = page.unwrap_or(1);
+                let limit = limit.unwrap_or(10);
+                if page < 1 {
+                    return Err(ProductError::invalid("page", "must be at least 1"));
+                }
+                if !(1..=100).contains(&limit) {
+                    return Err(ProductError::invalid("limit", "must be between 1 and 100"));
+                }
+                Some(PageRequest { page, limit })
+            }
+        };
+        Ok(ListFilter {
+            name: q.name.filter(|n| !n.is_empty()),
+            min_price,
+            max_price,
+            min_quantity: q.min_quantity,
+            max_quantity: q.max_quantity,
+            admin_id: q.admin_id,
+            sort_by: q.sort_by.unwrap_or_default(),
+            order: q.order.unwrap_or_default(),
+            page,
+        })
+    }
+}
+
+/// `meta` of a paged list.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PageMeta {
+    pub total: i64,
+    pub page: u32,
+    pub limit: u32,
+    pub last_page: i64,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+impl PageMeta {
+    /// The meta of `page` over `total` matches.
+    pub fn new(total: i64, page: PageRequest) -> Self {
+        let limit = i64::from(page.limit);
+        let last_page = if total == 0 {
+            1
+        } else {
+            (total + limit - 1) / limit
+        };
+        PageMeta {
+            total,
+            page: page.page,
+            limit: page.limit,
+            last_page,
+            has_next_page: i64::from(page.page) < last_page,
+            has_previous_page: page.page > 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_and_https_urls_are_images() {
+        assert!(is_http_url("https://cdn.example.com/a.png"));
+        assert!(is_http_url("http://localhost:8080/x"));
+        assert!(!is_http_url("ftp://example.com/a.png"));
+        assert!(!is_http_url("not a url"));
+        assert!(!is_http_url("https://"));
+        assert!(!is_http_url("https://exa mple.com/"));
+    }
+
+    #[test]
+    fn the_fee_is_four_percent_of_the_increase_only() {
+        let fee = fee_for_increase(Money::from_dollars(100), Money::from_dollars(150));
+        assert_eq!(fee, Money::from_dollars(2));
+        assert_eq!(
+            fee_for_increase(Money::from_dollars(150), Money::from_dollars(100)),
+            Money::ZERO
+        );
+    }
+
+    #[test]
+    fn the_last_page_of_nothing_is_one() {
+        let meta = PageMeta::new(0, PageRequest { page: 1, limit: 10 });
+        assert_eq!(meta.last_page, 1);
+        assert!(!meta.has_next_page);
+    }
+}

@@ -1,0 +1,230 @@
+//! The handlers, one function per route: parse, domain, store, respond.
+
+use crate::domain::{
+    CreateBody, FEE_PERCENT, ListFilter, ListQuery, PageMeta, PatchBody, Product, ProductFields,
+    fee_for_increase,
+};
+use crate::errors::ProductError;
+use crate::fees;
+use crate::store::{self, DATABASE};
+use auth_guard::projection;
+use auth_guard::{Guard, Principal, Role};
+use http_kit::{RequestContext, json, parse_json, parse_query};
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::{Method, Request, Response};
+use std::collections::HashMap;
+use timestamp::Timestamp;
+
+/// Name shown for a seller the identity projection does not know (yet).
+const UNKNOWN_SELLER: &str = "Unknown";
+
+/// The signed-in caller, who must be an ADMIN.
+async fn admin(req: &Request, ctx: &RequestContext) -> Result<Principal, ProductError> {
+    let principal = Guard::from_variables()?.require(req).await?;
+    ctx.set_user_id(&principal.user_id);
+    principal.require_role(Role::Admin)?;
+    Ok(principal)
+}
+
+/// On public routes a present `Authorization` header must still be valid (401 otherwise).
+async fn reject_invalid_bearer(req: &Request) -> Result<(), ProductError> {
+    Guard::from_variables()?.optional(req).await?;
+    Ok(())
+}
+
+/// Sellers' display names from the `identity` projection, each looked up once per request.
+struct SellerNames {
+    store: spin_sdk::key_value::Store,
+    names: HashMap<String, String>,
+}
+
+impl SellerNames {
+    fn open() -> Result<Self, ProductError> {
+        Ok(Self {
+            store: projection::open()?,
+            names: HashMap::new(),
+        })
+    }
+
+    fn name(&mut self, user_id: &str) -> Result<String, ProductError> {
+        if let Some(name) = self.names.get(user_id) {
+            return Ok(name.clone());
+        }
+        let name = projection::user(&self.store, user_id)?
+            .map(|r| r.name)
+            .unwrap_or_else(|| UNKNOWN_SELLER.to_owned());
+        self.names.insert(user_id.to_owned(), name.clone());
+        Ok(name)
+    }
+
+    fn view(&mut self, product: &Product) -> Result<serde_json::Value, ProductError> {
+        let name = self.name(&product.admin_id)?;
+        serde_json::to_value(product.view(&name))
+            .map_err(|e| ProductError::Store(crate::errors::StoreError(e.to_string())))
+    }
+}
+
+fn product_json(status: u16, product: &Product) -> Result<Response, ProductError> {
+    let view = SellerNames::open()?.view(product)?;
+    Ok(json(status, &view))
+}
+
+/// GET /api/v1/products — a plain array without `page`/`limit`, `{products, meta}` with either.
+pub async fn list_products(req: Request) -> Result<Response, ProductError> {
+    reject_invalid_bearer(&req).await?;
+    let query: ListQuery = parse_query(req.query())?;
+    let filter = ListFilter::try_from(query)?;
+    let db = store::open()?;
+    let products = store::list_products(&db, &filter)?;
+    let mut names = SellerNames::open()?;
+    let views = products
+        .iter()
+        .map(|p| names.view(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    match filter.page {
+        None => Ok(json(200, &views)),
+        Some(page) => {
+            let total = store::count_products(&db, &filter)?;
+            let meta = PageMeta::new(total, page);
+            Ok(json(200, &json!({ "products": views, "meta": meta })))
+        }
+    }
+}
+
+fn find(db: &spin_sdk::sqlite3::Connection, id: &str) -> Result<Product, ProductError> {
+    store::find_product(db, id)?.ok_or_else(|| ProductError::NotFound(id.to_owned()))
+}
+
+/// GET /api/v1/products/:id
+pub async fn get_product(req: Request, id: &str) -> Result<Response, ProductError> {
+    reject_invalid_bearer(&req).await?;
+    let db = store::open()?;
+    product_json(200, &find(&db, id)?)
+}
+
+/// POST /api/v1/products — ADMIN only; the fee (4% of price × quantity) is charged first and
+/// refunded if the insert then fails.
+pub async fn create_product(req: Request, ctx: &RequestContext) -> Result<Response, ProductError> {
+    let me = admin(&req, ctx).await?;
+    let caller = me.user_id.clone();
+    idempotency::run_once(DATABASE, req, &caller, |req| async move {
+        let body: CreateBody = parse_json(req.body())?;
+        let fields = ProductFields::try_from(body)?;
+        let db = store::open()?;
+        let id = ids::new_id();
+        let fee = fields.value().percent(FEE_PERCENT);
+        let key = format!("product-create:{id}");
+        let product = fees::charged(&key, &me.user_id, fee, || {
+            Ok(store::insert_product(
+                &db,
+                &id,
+                &me.user_id,
+                &fields,
+                Timestamp::now(),
+            )?)
+        })
+        .await?;
+        product_json(201, &product)
+    })
+    .await
+}
+
+/// The product, if the caller owns it: 404 when missing, 403 when another seller's.
+fn owned(
+    db: &spin_sdk::sqlite3::Connection,
+    id: &str,
+    me: &Principal,
+) -> Result<Product, ProductError> {
+    let product = find(db, id)?;
+    if product.admin_id != me.user_id {
+        return Err(ProductError::NotOwner(id.to_owned()));
+    }
+    Ok(product)
+}
+
+/// PATCH /api/v1/products/:id — the owner only; 4% of the increase of price × quantity,
+/// computed from the effective new values.
+pub async fn update_product(
+    req: Request,
+    ctx: &RequestContext,
+    id: &str,
+) -> Result<Response, ProductError> {
+    let me = admin(&req, ctx).await?;
+    let caller = me.user_id.clone();
+    idempotency::run_once(DATABASE, req, &caller, |req| async move {
+        let db = store::open()?;
+        let before = owned(&db, id, &me)?;
+        let patch: PatchBody = parse_json(req.body())?;
+        let fields = ProductFields::patched(&before, patch)?;
+        let fee = fee_for_increase(before.value(), fields.value());
+        // The version read is part of the key: this exact change is charged once.
+        let key = format!("product-update:{id}:{}", before.updated_at.millis());
+        let product = fees::charged(&key, &me.user_id, fee, || {
+            store::update_product(&db, &before, &fields, Timestamp::now())?
+                .ok_or_else(|| ProductError::Conflict(id.to_owned()))
+        })
+        .await?;
+        product_json(200, &product)
+    })
+    .await
+}
+
+/// DELETE /api/v1/products/:id — the owner only; answers the product as it was. A product
+/// that orders reference (`orderCount > 0`) is kept and re-assigned to the ANONYMOUS user.
+pub async fn delete_product(
+    req: Request,
+    ctx: &RequestContext,
+    id: &str,
+) -> Result<Response, ProductError> {
+    let me = admin(&req, ctx).await?;
+    let caller = me.user_id.clone();
+    idempotency::run_once(DATABASE, req, &caller, |req| async move {
+        let db = store::open()?;
+        let product = owned(&db, id, &me)?;
+        if product.order_count > 0 {
+            let anonymous = anonymous_user_id(&req).await?;
+            store::reassign_product(&db, id, &anonymous, Timestamp::now())?;
+        } else {
+            store::delete_product(&db, id)?;
+        }
+        product_json(200, &product)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PublicUser {
+    id: String,
+    role: Role,
+}
+
+/// The ANONYMOUS system user's id, from auth's `find-all` (which creates that user on first
+/// use), asked by chaining with the caller's own token.
+async fn anonymous_user_id(req: &Request) -> Result<String, ProductError> {
+    let unavailable = |e: String| ProductError::FeeUnavailable(e);
+    let mut builder = Request::builder();
+    builder
+        .method(Method::Get)
+        .uri("http://auth.spin.internal/api/v1/auth/find-all");
+    if let Some(auth) = req.header("authorization").and_then(|v| v.as_str()) {
+        builder.header("authorization", auth);
+    }
+    let response: Response = spin_sdk::http::send(builder.build())
+        .await
+        .map_err(|e| unavailable(format!("{e:?}")))?;
+    if *response.status() != 200 {
+        return Err(unavailable(format!(
+            "auth find-all answered {}",
+            response.status()
+        )));
+    }
+    let users: Vec<PublicUser> =
+        serde_json::from_slice(response.body()).map_err(|e| unavailable(e.to_string()))?;
+    users
+        .into_iter()
+        .find(|u| u.role == Role::Anonymous)
+        .map(|u| u.id)
+        .ok_or_else(|| unavailable("auth lists no ANONYMOUS user".into()))
+}

@@ -1,0 +1,281 @@
+//! All SQL of the products component, on its own database (label `products`). Each request
+//! opens one connection; the schema migrates itself on first use (Spin has no migration hook).
+
+use crate::domain::{ListFilter, Product, ProductFields};
+use crate::errors::StoreError;
+use money::Money;
+use spin_sdk::sqlite3::{Connection, Row, Value};
+use timestamp::Timestamp;
+
+/// The component's database label (`runtime-config.toml`).
+pub const DATABASE: &str = "products";
+
+/// Every schema version in order. Append; never edit a released one.
+const MIGRATIONS: &[(i64, &[&str])] = &[(
+    1,
+    &[
+        "CREATE TABLE products (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            price INTEGER NOT NULL CHECK (price >= 0),
+            quantity INTEGER NOT NULL CHECK (quantity >= 0),
+            image_urls TEXT NOT NULL,
+            admin_id TEXT NOT NULL,
+            order_count INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL)",
+        // One index per sort key (id breaks ties so pages are stable), and the seller's
+        // listing: a filtered, sorted page stays an index walk at 100,000 products.
+        "CREATE INDEX products_created ON products (created_at, id)",
+        "CREATE INDEX products_updated ON products (updated_at, id)",
+        "CREATE INDEX products_price ON products (price, id)",
+        "CREATE INDEX products_quantity ON products (quantity, id)",
+        "CREATE INDEX products_name ON products (name COLLATE NOCASE, id)",
+        "CREATE INDEX products_admin_created ON products (admin_id, created_at, id)",
+    ],
+)];
+
+/// Opens the database, bringing its schema up to date first (idempotent).
+pub fn open() -> Result<Connection, StoreError> {
+    let db = Connection::open(DATABASE)?;
+    migrate(&db)?;
+    Ok(db)
+}
+
+fn migrate(db: &Connection) -> Result<(), StoreError> {
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)",
+        &[],
+    )?;
+    let current = current_version(db)?;
+    if MIGRATIONS.iter().all(|(v, _)| *v <= current) {
+        return Ok(());
+    }
+    transaction(db, |db| {
+        // Re-read under the write lock: a concurrent first request may have migrated.
+        let current = current_version(db)?;
+        for (version, statements) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            for statement in *statements {
+                db.execute(statement, &[])?;
+            }
+            db.execute(
+                "INSERT INTO schema_version (version) VALUES (?)",
+                &[int(*version)],
+            )?;
+        }
+        Ok::<_, StoreError>(())
+    })
+}
+
+fn current_version(db: &Connection) -> Result<i64, StoreError> {
+    let result = db.execute("SELECT MAX(version) AS v FROM schema_version", &[])?;
+    Ok(result
+        .rows()
+        .next()
+        .and_then(|r| r.get::<i64>("v"))
+        .unwrap_or(0))
+}
+
+/// Runs `work` in one `BEGIN IMMEDIATE` transaction: committed if it returns `Ok`.
+pub fn transaction<T, E: From<StoreError>>(
+    db: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    db.execute("BEGIN IMMEDIATE", &[])
+        .map_err(StoreError::from)?;
+    match work(db) {
+        Ok(value) => {
+            db.execute("COMMIT", &[]).map_err(StoreError::from)?;
+            Ok(value)
+        }
+        Err(err) => {
+            let _ = db.execute("ROLLBACK", &[]);
+            Err(err)
+        }
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn int(i: i64) -> Value {
+    Value::Integer(i)
+}
+
+const COLUMNS: &str = "id, name, description, price, quantity, image_urls, admin_id, \
+                       order_count, created_at, updated_at";
+
+fn decode(row: &Row<'_>) -> Result<Product, StoreError> {
+    let bad = |what: &str| StoreError(format!("products row has a bad {what}"));
+    let text_col = |name: &str| row.get::<&str>(name).ok_or_else(|| bad(name));
+    let int_col = |name: &str| row.get::<i64>(name).ok_or_else(|| bad(name));
+    Ok(Product {
+        id: text_col("id")?.to_owned(),
+        name: text_col("name")?.to_owned(),
+        description: text_col("description")?.to_owned(),
+        price: Money::from_cents(int_col("price")?),
+        quantity: int_col("quantity")?,
+        image_urls: serde_json::from_str(text_col("image_urls")?).map_err(|_| bad("image_urls"))?,
+        admin_id: text_col("admin_id")?.to_owned(),
+        order_count: int_col("order_count")?,
+        created_at: Timestamp::from_millis(int_col("created_at")?),
+        updated_at: Timestamp::from_millis(int_col("updated_at")?),
+    })
+}
+
+fn urls_json(urls: &[String]) -> String {
+    serde_json::to_string(urls).unwrap_or_else(|_| "[]".into())
+}
+
+/// One product by id.
+pub fn find_product(db: &Connection, id: &str) -> Result<Option<Product>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM products WHERE id = ?");
+    let result = db.execute(&sql, &[text(id)])?;
+    result.rows().next().map(|row| decode(&row)).transpose()
+}
+
+/// Inserts a new product owned by `admin_id`.
+pub fn insert_product(
+    db: &Connection,
+    id: &str,
+    admin_id: &str,
+    fields: &ProductFields,
+    now: Timestamp,
+) -> Result<Product, StoreError> {
+    db.execute(
+        "INSERT INTO products (id, name, description, price, quantity, image_urls, admin_id,
+            order_count, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+        &[
+            text(id),
+            text(&fields.name),
+            text(&fields.description),
+            int(fields.price.cents()),
+            int(fields.quantity),
+            text(&urls_json(&fields.image_urls)),
+            text(admin_id),
+            int(now.millis()),
+            int(now.millis()),
+        ],
+    )?;
+    find_product(db, id)?.ok_or_else(|| StoreError(format!("product {id} vanished")))
+}
+
+/// Replaces the seller fields of `before`, only if nobody changed it since it was read
+/// (`None`: it was changed or deleted concurrently).
+pub fn update_product(
+    db: &Connection,
+    before: &Product,
+    fields: &ProductFields,
+    now: Timestamp,
+) -> Result<Option<Product>, StoreError> {
+    // Never move `updated_at` backwards or keep it equal: it is the optimistic-lock version.
+    let now = now.millis().max(before.updated_at.millis() + 1);
+    db.execute(
+        "UPDATE products SET name = ?, description = ?, price = ?, quantity = ?, image_urls = ?,
+            updated_at = ? WHERE id = ? AND updated_at = ?",
+        &[
+            text(&fields.name),
+            text(&fields.description),
+            int(fields.price.cents()),
+            int(fields.quantity),
+            text(&urls_json(&fields.image_urls)),
+            int(now),
+            text(&before.id),
+            int(before.updated_at.millis()),
+        ],
+    )?;
+    let after = find_product(db, &before.id)?;
+    Ok(after.filter(|p| p.updated_at.millis() == now))
+}
+
+/// Deletes a product.
+pub fn delete_product(db: &Connection, id: &str) -> Result<(), StoreError> {
+    db.execute("DELETE FROM products WHERE id = ?", &[text(id)])?;
+    Ok(())
+}
+
+/// Re-assigns a product to `owner` (the ANONYMOUS user) instead of deleting it.
+pub fn reassign_product(
+    db: &Connection,
+    id: &str,
+    owner: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE products SET admin_id = ?, updated_at = MAX(updated_at + 1, ?) WHERE id = ?",
+        &[text(owner), int(now.millis()), text(id)],
+    )?;
+    Ok(())
+}
+
+/// The `WHERE` clause and its parameters for `filter`.
+fn conditions(filter: &ListFilter) -> (String, Vec<Value>) {
+    let mut clauses = Vec::new();
+    let mut params = Vec::new();
+    if let Some(name) = &filter.name {
+        // LIKE is case-insensitive for ASCII; escape its wildcards in the user's text.
+        let escaped = name
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        clauses.push("name LIKE ? ESCAPE '\\'");
+        params.push(text(&format!("%{escaped}%")));
+    }
+    if let Some(min) = filter.min_price {
+        clauses.push("price >= ?");
+        params.push(int(min.cents()));
+    }
+    if let Some(max) = filter.max_price {
+        clauses.push("price <= ?");
+        params.push(int(max.cents()));
+    }
+    if let Some(min) = filter.min_quantity {
+        clauses.push("quantity >= ?");
+        params.push(int(min));
+    }
+    if let Some(max) = filter.max_quantity {
+        clauses.push("quantity <= ?");
+        params.push(int(max));
+    }
+    if let Some(admin) = &filter.admin_id {
+        clauses.push("admin_id = ?");
+        params.push(text(admin));
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    (sql, params)
+}
+
+/// The products matching `filter`, sorted, and the page of it when one is asked for.
+pub fn list_products(db: &Connection, filter: &ListFilter) -> Result<Vec<Product>, StoreError> {
+    let (where_sql, mut params) = conditions(filter);
+    let dir = filter.order.sql();
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM products{where_sql} ORDER BY {} {dir}, id {dir}",
+        filter.sort_by.column()
+    );
+    if let Some(page) = filter.page {
+        sql.push_str(" LIMIT ? OFFSET ?");
+        params.push(int(i64::from(page.limit)));
+        params.push(int(i64::from(page.page - 1) * i64::from(page.limit)));
+    }
+    let result = db.execute(&sql, &params)?;
+    result.rows().map(|row| decode(&row)).collect()
+}
+
+/// How many products match `filter`.
+pub fn count_products(db: &Connection, filter: &ListFilter) -> Result<i64, StoreError> {
+    let (where_sql, params) = conditions(filter);
+    let sql = format!("SELECT COUNT(*) AS n FROM products{where_sql}");
+    let result = db.execute(&sql, &params)?;
+    Ok(result
+        .rows()
+        .next()
+        .and_then(|r| r.get::<i64>("n"))
+        .unwrap_or(0))
+}

@@ -1,0 +1,299 @@
+//! The catalog: sellers list, change and remove their products and pay the 4% listing fee;
+//! anyone reads it, filtered, sorted and paged.
+
+use crate::api::{SignedIn, TestUser, body};
+use crate::helpers::{TestApp, spawn_app};
+use serde_json::{Value, json};
+
+/// A signed-up user upgraded to ADMIN (balance 3,840,000 afterwards).
+async fn new_admin<'a>(app: &'a TestApp, name: &str) -> TestUser<'a> {
+    let user = app.new_user(name).await;
+    let res = user
+        .post("/api/v1/auth/update-user-role", json!({ "role": "ADMIN" }))
+        .await;
+    assert_eq!(res.status(), 200, "upgrade to ADMIN");
+    user
+}
+
+async fn create(seller: &TestUser<'_>, product: Value) -> Value {
+    let res = seller.post("/api/v1/products", product).await;
+    assert_eq!(res.status(), 201, "create succeeds");
+    body(res).await
+}
+
+fn mug() -> Value {
+    json!({
+        "name": "Mug",
+        "description": "A blue mug",
+        "price": 12.5,
+        "quantity": 40,
+        "imageUrls": ["https://cdn.example.com/mug.png"]
+    })
+}
+
+async fn public_list(app: &TestApp, query: &str) -> Value {
+    let res = app.get(&format!("/api/v1/products{query}")).await;
+    assert_eq!(res.status(), 200, "GET /api/v1/products{query}");
+    body(res).await
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .map(|p| p["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seller_creates_updates_and_deletes_a_product_paying_the_fee() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+
+    let product = create(&ada, mug()).await;
+    assert_eq!(product["name"], "Mug");
+    assert_eq!(product["description"], "A blue mug");
+    assert_eq!(product["price"], 12.5);
+    assert_eq!(product["quantity"], 40);
+    assert_eq!(
+        product["imageUrls"],
+        json!(["https://cdn.example.com/mug.png"])
+    );
+    assert_eq!(product["adminId"], ada.id.as_str());
+    assert_eq!(product["admin"], json!({ "id": ada.id, "name": "Ada" }));
+    assert_eq!(product["orderCount"], 0);
+    assert!(
+        product["createdAt"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    // 4% of 12.50 × 40 = 20.00
+    let me = ada.me().await;
+    assert_eq!(me["balance"], 3_839_980);
+    assert_eq!(me["amountSpent"], 160_020);
+
+    let id = product["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/products/{id}");
+    let res = app.get(&path).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body(res).await, product, "anyone reads it without a token");
+
+    // Only the price is sent; the fee uses the effective quantity: 4% of (15 − 12.5) × 40 = 4.
+    let res = ada.patch(&path, json!({ "price": 15 })).await;
+    assert_eq!(res.status(), 200);
+    let updated = body(res).await;
+    assert_eq!(updated["price"], 15);
+    assert_eq!(updated["quantity"], 40);
+    assert_eq!(ada.me().await["balance"], 3_839_976);
+
+    // A decrease costs nothing.
+    let res = ada.patch(&path, json!({ "quantity": 10 })).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(ada.me().await["balance"], 3_839_976);
+
+    let res = ada.delete(&path).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body(res).await["quantity"], 10, "the product as it was");
+    let res = app.get(&path).await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        body(res).await["message"],
+        format!("Product with id {id} not found")
+    );
+    assert_eq!(public_list(&app, "").await, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_create_and_only_the_owner_changes_or_deletes() {
+    let app = spawn_app().await;
+    let shopper = app.new_user("Sam").await;
+    let ada = new_admin(&app, "Ada").await;
+    let bob = new_admin(&app, "Bob").await;
+
+    let res = shopper.post("/api/v1/products", mug()).await;
+    assert_eq!(res.status(), 403);
+    let res = app.post_json("/api/v1/products", &mug()).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(public_list(&app, "").await, json!([]));
+
+    let product = create(&ada, mug()).await;
+    let path = format!("/api/v1/products/{}", product["id"].as_str().expect("id"));
+    let res = bob.patch(&path, json!({ "price": 1 })).await;
+    assert_eq!(res.status(), 403);
+    let res = bob.delete(&path).await;
+    assert_eq!(res.status(), 403);
+    let res = shopper.delete(&path).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(body(app.get(&path).await).await, product, "nothing changed");
+
+    let res = ada
+        .patch("/api/v1/products/no-such-product", json!({ "price": 1 }))
+        .await;
+    assert_eq!(res.status(), 404);
+    let res = ada.delete("/api/v1/products/no-such-product").await;
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_products_are_refused_and_nothing_is_stored_or_charged() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let with = |field: &str, value: Value| {
+        let mut product = mug();
+        product[field] = value;
+        product
+    };
+    let eleven: Vec<String> = (0..11)
+        .map(|i| format!("https://cdn.example.com/{i}.png"))
+        .collect();
+    let cases = [
+        ("negative price", with("price", json!(-1))),
+        ("3 decimals", with("price", json!(1.999))),
+        ("price too high", with("price", json!(1_000_000))),
+        ("negative quantity", with("quantity", json!(-1))),
+        ("fractional quantity", with("quantity", json!(1.5))),
+        ("empty name", with("name", json!(""))),
+        ("11 images", with("imageUrls", json!(eleven))),
+        ("non-URL image", with("imageUrls", json!(["not a url"]))),
+        (
+            "ftp image",
+            with("imageUrls", json!(["ftp://example.com/a.png"])),
+        ),
+        ("unknown field", with("colour", json!("blue"))),
+        ("missing price", {
+            let mut p = mug();
+            p.as_object_mut().expect("object").remove("price");
+            p
+        }),
+    ];
+    for (case, product) in cases {
+        let res = ada.post("/api/v1/products", product).await;
+        assert_eq!(res.status(), 400, "{case}");
+        let error = body(res).await;
+        assert_eq!(error["statusCode"], 400, "{case}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{case}"
+        );
+    }
+    let res = ada
+        .post("/api/v1/products", with("colour", json!("x")))
+        .await;
+    assert_eq!(
+        body(res).await["message"],
+        "property colour should not exist"
+    );
+
+    // A fee above the balance: 4% of 999,999.99 × 1,000,000 is far more than 3,840,000.
+    let res = ada
+        .post(
+            "/api/v1/products",
+            json!({ "name": "Gold", "price": 999_999.99, "quantity": 1_000_000 }),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(
+        body(res).await["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Insufficient balance")),
+    );
+
+    assert_eq!(public_list(&app, "").await, json!([]));
+    assert_eq!(ada.me().await["balance"], 3_840_000, "no fee was charged");
+
+    let product = create(&ada, mug()).await;
+    let path = format!("/api/v1/products/{}", product["id"].as_str().expect("id"));
+    let res = ada.patch(&path, json!({ "price": -5 })).await;
+    assert_eq!(res.status(), 400);
+    let res = ada.patch(&path, json!({ "adminId": "someone" })).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(body(app.get(&path).await).await, product);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_filters_sorts_and_pages() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let bob = new_admin(&app, "Bob").await;
+    let seed = [
+        (&ada, "Blue Mug", 10.0, 5),
+        (&ada, "Red mug", 25.5, 0),
+        (&bob, "Teapot", 40.0, 12),
+        (&bob, "Mug rack", 15.0, 3),
+        (&ada, "Spoon", 2.25, 100),
+    ];
+    let mut id = Vec::new();
+    for (seller, name, price, quantity) in seed {
+        let product = create(
+            seller,
+            json!({ "name": name, "price": price, "quantity": quantity }),
+        )
+        .await;
+        id.push(product["id"].as_str().expect("id").to_owned());
+    }
+    let want =
+        |indexes: &[usize]| -> Vec<String> { indexes.iter().map(|&i| id[i].clone()).collect() };
+
+    // Default: newest first, a plain array with the seller's name.
+    let all = public_list(&app, "").await;
+    assert_eq!(ids(&all), want(&[4, 3, 2, 1, 0]));
+    assert_eq!(all[0]["admin"]["name"], "Ada");
+    assert_eq!(all[1]["admin"]["name"], "Bob");
+
+    assert_eq!(ids(&public_list(&app, "?name=MUG").await), want(&[3, 1, 0]));
+    assert_eq!(
+        ids(&public_list(&app, "?minPrice=10&maxPrice=25.5&sortBy=price&order=asc").await),
+        want(&[0, 3, 1])
+    );
+    assert_eq!(
+        ids(&public_list(&app, "?minQuantity=3&maxQuantity=12&sortBy=quantity").await),
+        want(&[2, 0, 3])
+    );
+    assert_eq!(
+        ids(&public_list(&app, &format!("?adminId={}&sortBy=name&order=asc", bob.id)).await),
+        want(&[3, 2])
+    );
+    assert_eq!(
+        ids(&public_list(&app, "?sortBy=createdAt&order=asc").await),
+        want(&[0, 1, 2, 3, 4])
+    );
+
+    let page = public_list(&app, "?page=2&limit=2&sortBy=price&order=asc").await;
+    assert_eq!(ids(&page["products"]), want(&[3, 1]));
+    assert_eq!(
+        page["meta"],
+        json!({ "total": 5, "page": 2, "limit": 2, "lastPage": 3,
+                "hasNextPage": true, "hasPreviousPage": true })
+    );
+    let page = public_list(&app, "?limit=3").await;
+    assert_eq!(ids(&page["products"]), want(&[4, 3, 2]));
+    assert_eq!(page["meta"]["page"], 1);
+    let page = public_list(&app, "?page=9").await;
+    assert_eq!(page["products"], json!([]));
+    assert_eq!(
+        page["meta"],
+        json!({ "total": 5, "page": 9, "limit": 10, "lastPage": 1,
+                "hasNextPage": false, "hasPreviousPage": true })
+    );
+
+    for bad in [
+        "?limit=0",
+        "?limit=101",
+        "?page=0",
+        "?minPrice=30&maxPrice=10",
+        "?minQuantity=5&maxQuantity=1",
+        "?minPrice=1.999",
+        "?sortBy=colour",
+        "?order=sideways",
+        "?colour=red",
+        "?limit=ten",
+    ] {
+        let res = app.get(&format!("/api/v1/products{bad}")).await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+    let res = app.get("/api/v1/products?colour=red").await;
+    assert_eq!(
+        body(res).await["message"],
+        "property colour should not exist"
+    );
+}
