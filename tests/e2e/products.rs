@@ -297,3 +297,58 @@ async fn the_catalog_filters_sorts_and_pages() {
         "property colour should not exist"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_after_a_write_sees_the_write_and_unchanged_reads_are_304() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    assert_eq!(
+        public_list(&app, "").await,
+        json!([]),
+        "an empty list is cached"
+    );
+    let paged = public_list(&app, "?limit=5").await;
+    assert_eq!(paged["meta"]["total"], 0);
+
+    let product = create(&ada, mug()).await;
+    let id = product["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/products/{id}");
+    assert_eq!(ids(&public_list(&app, "").await), vec![id.clone()]);
+    assert_eq!(public_list(&app, "?limit=5").await["meta"]["total"], 1);
+    assert_eq!(body(app.get(&path).await).await["price"], 12.5);
+
+    let res = app.get(&path).await;
+    let etag = res.headers()["etag"].to_str().expect("ascii").to_owned();
+    let conditional = |tag: String| {
+        let request = app.client.get(app.url(&path)).header("if-none-match", tag);
+        async move { request.send().await.expect("request reaches the app") }
+    };
+    let res = conditional(etag.clone()).await;
+    assert_eq!(res.status(), 304);
+    assert_eq!(res.headers()["etag"], etag.as_str());
+    assert!(res.bytes().await.expect("body").is_empty());
+
+    let res = ada.patch(&path, json!({ "price": 9.99 })).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(body(app.get(&path).await).await["price"], 9.99);
+    assert_eq!(public_list(&app, "").await[0]["price"], 9.99);
+    let res = conditional(etag.clone()).await;
+    assert_eq!(res.status(), 200, "the old tag no longer matches");
+    assert_ne!(res.headers()["etag"], etag.as_str());
+
+    let list = app.get("/api/v1/products").await;
+    let list_tag = list.headers()["etag"].to_str().expect("ascii").to_owned();
+    let res = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .header("if-none-match", &list_tag)
+        .send()
+        .await
+        .expect("request reaches the app");
+    assert_eq!(res.status(), 304);
+
+    assert_eq!(ada.delete(&path).await.status(), 200);
+    assert_eq!(app.get(&path).await.status(), 404);
+    assert_eq!(public_list(&app, "").await, json!([]));
+    assert_eq!(public_list(&app, "?limit=5").await["meta"]["total"], 0);
+}

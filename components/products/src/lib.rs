@@ -2,6 +2,7 @@
 //! create, update and delete by the owning ADMIN) and the 4% listing fee charged through auth.
 //! Routes are in `api-contract.md` §3; this file only routes.
 
+mod cache;
 mod domain;
 mod errors;
 mod fees;

@@ -1,10 +1,11 @@
 //! The handlers, one function per route: parse, domain, store, respond.
 
+use crate::cache::{self, Cache};
 use crate::domain::{
     CreateBody, FEE_PERCENT, ListFilter, ListQuery, PageMeta, PatchBody, Product, ProductFields,
     fee_for_increase,
 };
-use crate::errors::ProductError;
+use crate::errors::{ProductError, StoreError};
 use crate::fees;
 use crate::store::{self, DATABASE};
 use auth_guard::projection;
@@ -61,7 +62,7 @@ impl SellerNames {
     fn view(&mut self, product: &Product) -> Result<serde_json::Value, ProductError> {
         let name = self.name(&product.admin_id)?;
         serde_json::to_value(product.view(&name))
-            .map_err(|e| ProductError::Store(crate::errors::StoreError(e.to_string())))
+            .map_err(|e| ProductError::Store(StoreError(e.to_string())))
     }
 }
 
@@ -71,10 +72,17 @@ fn product_json(status: u16, product: &Product) -> Result<Response, ProductError
 }
 
 /// GET /api/v1/products — a plain array without `page`/`limit`, `{products, meta}` with either.
+/// Served from the cache when it holds this exact query for the current generation.
 pub async fn list_products(req: Request) -> Result<Response, ProductError> {
     reject_invalid_bearer(&req).await?;
     let query: ListQuery = parse_query(req.query())?;
     let filter = ListFilter::try_from(query)?;
+    let cache = Cache::open();
+    // The validated filter's debug form is canonical: equal queries share one entry.
+    let what = format!("list:{filter:?}");
+    if let Some(body) = cache.get(&what) {
+        return Ok(cache::read_response(&req, body));
+    }
     let db = store::open()?;
     let products = store::list_products(&db, &filter)?;
     let mut names = SellerNames::open()?;
@@ -82,25 +90,37 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
         .iter()
         .map(|p| names.view(p))
         .collect::<Result<Vec<_>, _>>()?;
-    match filter.page {
-        None => Ok(json(200, &views)),
+    let body = match filter.page {
+        None => serde_json::to_vec(&views),
         Some(page) => {
             let total = store::count_products(&db, &filter)?;
             let meta = PageMeta::new(total, page);
-            Ok(json(200, &json!({ "products": views, "meta": meta })))
+            serde_json::to_vec(&json!({ "products": views, "meta": meta }))
         }
     }
+    .map_err(|e| StoreError(e.to_string()))?;
+    cache.put(&what, &body);
+    Ok(cache::read_response(&req, body))
 }
 
 fn find(db: &spin_sdk::sqlite3::Connection, id: &str) -> Result<Product, ProductError> {
     store::find_product(db, id)?.ok_or_else(|| ProductError::NotFound(id.to_owned()))
 }
 
-/// GET /api/v1/products/:id
+/// GET /api/v1/products/:id — cached like the list.
 pub async fn get_product(req: Request, id: &str) -> Result<Response, ProductError> {
     reject_invalid_bearer(&req).await?;
+    let cache = Cache::open();
+    let what = format!("item:{id}");
+    if let Some(body) = cache.get(&what) {
+        return Ok(cache::read_response(&req, body));
+    }
     let db = store::open()?;
-    product_json(200, &find(&db, id)?)
+    let product = find(&db, id)?;
+    let view = SellerNames::open()?.view(&product)?;
+    let body = serde_json::to_vec(&view).map_err(|e| StoreError(e.to_string()))?;
+    cache.put(&what, &body);
+    Ok(cache::read_response(&req, body))
 }
 
 /// POST /api/v1/products — ADMIN only; the fee (4% of price × quantity) is charged first and
@@ -125,6 +145,7 @@ pub async fn create_product(req: Request, ctx: &RequestContext) -> Result<Respon
             )?)
         })
         .await?;
+        cache::invalidate()?;
         product_json(201, &product)
     })
     .await
@@ -165,6 +186,7 @@ pub async fn update_product(
                 .ok_or_else(|| ProductError::Conflict(id.to_owned()))
         })
         .await?;
+        cache::invalidate()?;
         product_json(200, &product)
     })
     .await
@@ -188,6 +210,7 @@ pub async fn delete_product(
         } else {
             store::delete_product(&db, id)?;
         }
+        cache::invalidate()?;
         product_json(200, &product)
     })
     .await

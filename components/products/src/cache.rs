@@ -1,0 +1,124 @@
+//! Product reads cached in the Spin key-value store `cache`, invalidated by a generation token.
+//!
+//! Every cache key embeds the current generation (`products:<generation>:<what>`). A write
+//! that changes what a read returns replaces the generation with a fresh unique value *after*
+//! its database commit and *before* it answers, so a read that starts after the write has
+//! answered never finds an entry made before it: entries are only ever stored under the
+//! generation their reader saw before reading the database. The token is unique (not a
+//! counter) so two concurrent writers can never set the same value back. Entries of old
+//! generations are simply never read again.
+//!
+//! Reads carry a strong `ETag` (a hash of the body); `If-None-Match` with it answers 304.
+
+use crate::errors::StoreError;
+use spin_sdk::http::{Request, Response};
+use spin_sdk::key_value::Store;
+
+/// The key-value store label.
+pub const STORE: &str = "cache";
+const GENERATION: &str = "products:generation";
+
+/// The cache as one request sees it: the store (if it opens) and the generation read once.
+pub struct Cache {
+    store: Option<Store>,
+    generation: String,
+}
+
+impl Cache {
+    /// Opens the cache. A cache that cannot be opened or read only costs speed: reads then go
+    /// to the database.
+    pub fn open() -> Self {
+        let store = Store::open(STORE).ok();
+        let generation = store
+            .as_ref()
+            .and_then(|s| s.get(GENERATION).ok().flatten())
+            .and_then(|g| String::from_utf8(g).ok())
+            .unwrap_or_else(|| "0".to_owned());
+        Self { store, generation }
+    }
+
+    fn key(&self, what: &str) -> String {
+        format!("products:{}:{what}", self.generation)
+    }
+
+    /// The cached body of `what`, if any.
+    pub fn get(&self, what: &str) -> Option<Vec<u8>> {
+        self.store.as_ref()?.get(&self.key(what)).ok().flatten()
+    }
+
+    /// Stores the body of `what` under the generation read at [`Cache::open`].
+    pub fn put(&self, what: &str, body: &[u8]) {
+        if let Some(store) = &self.store
+            && let Err(e) = store.set(&self.key(what), body)
+        {
+            eprintln!("cache: could not store {what}: {e:?}");
+        }
+    }
+}
+
+/// Makes every cached read stale. Call after the write committed and before answering.
+pub fn invalidate() -> Result<(), StoreError> {
+    let store = Store::open(STORE).map_err(|e| StoreError(format!("cache: {e:?}")))?;
+    store
+        .set(GENERATION, ids::new_id().as_bytes())
+        .map_err(|e| StoreError(format!("cache: {e:?}")))
+}
+
+/// A strong entity tag of a body: FNV-1a 64 of its bytes.
+pub fn etag(body: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in body {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("\"{hash:016x}\"")
+}
+
+/// Whether `If-None-Match` (a list of tags, or `*`) matches `tag` (weak comparison, RFC 9110).
+pub fn none_match(header: &str, tag: &str) -> bool {
+    header.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == tag
+    })
+}
+
+/// A 200 JSON answer of `body` with its `ETag`, or 304 when the client already has it.
+pub fn read_response(req: &Request, body: Vec<u8>) -> Response {
+    let tag = etag(&body);
+    let fresh = req
+        .header("if-none-match")
+        .and_then(|v| v.as_str())
+        .is_some_and(|h| none_match(h, &tag));
+    let builder = &mut Response::builder();
+    builder
+        .header("etag", tag)
+        .header("cache-control", "no-cache");
+    if fresh {
+        builder.status(304).body(Vec::new()).build()
+    } else {
+        builder
+            .status(200)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(body)
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_body_has_the_same_tag_and_another_body_another() {
+        assert_eq!(etag(b"[1]"), etag(b"[1]"));
+        assert_ne!(etag(b"[1]"), etag(b"[2]"));
+    }
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_star() {
+        let tag = etag(b"x");
+        assert!(none_match(&tag, &tag));
+        assert!(none_match(&format!("\"other\", W/{tag}"), &tag));
+        assert!(none_match("*", &tag));
+        assert!(!none_match("\"other\"", &tag));
+    }
+}
