@@ -352,3 +352,109 @@ async fn a_read_after_a_write_sees_the_write_and_unchanged_reads_are_304() {
     assert_eq!(public_list(&app, "").await, json!([]));
     assert_eq!(public_list(&app, "?limit=5").await["meta"]["total"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_writes_are_all_or_nothing_with_one_fee() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let bob = new_admin(&app, "Bob").await;
+
+    // One bad item: nothing is created and nothing charged.
+    let res = ada
+        .post(
+            "/api/v1/products/bulk",
+            json!({ "products": [mug(), { "name": "Bad", "price": 1.001, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(body(res).await["errors"][0]["field"], "products[1].price");
+    let res = ada
+        .post("/api/v1/products/bulk", json!({ "products": [] }))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(public_list(&app, "").await, json!([]));
+    assert_eq!(ada.me().await["balance"], 3_840_000);
+
+    // 4% of (12.5 × 40 + 5 × 10) = 22.
+    let res = ada
+        .post(
+            "/api/v1/products/bulk",
+            json!({ "products": [mug(), { "name": "Plate", "price": 5, "quantity": 10 }] }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let created = body(res).await;
+    let [mug_id, plate_id] = [0, 1].map(|i| created[i]["id"].as_str().expect("id").to_owned());
+    assert_eq!(created[1]["name"], "Plate");
+    assert_eq!(created[1]["admin"]["name"], "Ada");
+    assert_eq!(ada.me().await["balance"], 3_839_978);
+    let teapot = create(&bob, json!({ "name": "Teapot", "price": 1, "quantity": 1 })).await;
+    let teapot_id = teapot["id"].as_str().expect("id").to_owned();
+
+    // A foreign id → 403, an unknown id → 404, a bad value → 400: nothing changes.
+    for (updates, status) in [
+        (
+            json!([{ "id": mug_id, "price": 20 }, { "id": teapot_id, "price": 2 }]),
+            403,
+        ),
+        (
+            json!([{ "id": mug_id, "price": 20 }, { "id": "missing", "price": 2 }]),
+            404,
+        ),
+        (
+            json!([{ "id": mug_id, "price": 20 }, { "id": plate_id, "quantity": -1 }]),
+            400,
+        ),
+        (
+            json!([{ "id": mug_id, "price": 20 }, { "id": mug_id, "price": 21 }]),
+            400,
+        ),
+    ] {
+        let res = ada
+            .patch("/api/v1/products/bulk", json!({ "updates": updates }))
+            .await;
+        assert_eq!(res.status(), status, "{updates}");
+    }
+    let mug_path = format!("/api/v1/products/{mug_id}");
+    assert_eq!(body(app.get(&mug_path).await).await["price"], 12.5);
+    assert_eq!(ada.me().await["balance"], 3_839_978);
+
+    // 4% of (20 − 12.5) × 40 = 12, plus nothing for the plate's decrease.
+    let res = ada
+        .patch(
+            "/api/v1/products/bulk",
+            json!({ "updates": [{ "id": mug_id, "price": 20 }, { "id": plate_id, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let updated = body(res).await;
+    assert_eq!(updated[0]["price"], 20);
+    assert_eq!(updated[1]["quantity"], 1);
+    assert_eq!(ada.me().await["balance"], 3_839_966);
+    assert_eq!(body(app.get(&mug_path).await).await["price"], 20);
+
+    let res = ada
+        .post(
+            "/api/v1/products/bulk-delete",
+            json!({ "ids": [mug_id, teapot_id] }),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        public_list(&app, "").await.as_array().map(Vec::len),
+        Some(3)
+    );
+
+    let res = ada
+        .post(
+            "/api/v1/products/bulk-delete",
+            json!({ "ids": [mug_id, plate_id] }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        body(res).await,
+        json!({ "deleted": [mug_id, plate_id], "anonymized": [] })
+    );
+    assert_eq!(ids(&public_list(&app, "").await), vec![teapot_id]);
+}

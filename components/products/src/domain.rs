@@ -398,6 +398,95 @@ impl PageMeta {
     }
 }
 
+/// Fewest and most items of one bulk request.
+pub const BULK_RANGE: std::ops::RangeInclusive<usize> = 1..=100;
+
+/// `POST /products/bulk` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkCreateBody {
+    pub products: Vec<CreateBody>,
+}
+
+/// One item of `PATCH /products/bulk`: an id and any subset of the create fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BulkPatch {
+    pub id: String,
+    name: Option<String>,
+    description: Option<String>,
+    price: Option<Money>,
+    quantity: Option<i64>,
+    image_urls: Option<Vec<String>>,
+}
+
+impl BulkPatch {
+    /// The change as a single PATCH would carry it.
+    pub fn patch(self) -> PatchBody {
+        PatchBody {
+            name: self.name,
+            description: self.description,
+            price: self.price,
+            quantity: self.quantity,
+            image_urls: self.image_urls,
+        }
+    }
+}
+
+/// `PATCH /products/bulk` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkUpdateBody {
+    pub updates: Vec<BulkPatch>,
+}
+
+/// `POST /products/bulk-delete` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDeleteBody {
+    pub ids: Vec<String>,
+}
+
+/// Checks a bulk request's size and, for ids, that none repeats.
+pub fn check_bulk<'a>(
+    field: &str,
+    len: usize,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<(), ProductError> {
+    if !BULK_RANGE.contains(&len) {
+        return Err(ProductError::invalid(
+            field,
+            "must contain between 1 and 100 items",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            return Err(ProductError::invalid(
+                field,
+                &format!("must not repeat the id {id}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Names an item's invalid fields by their place in the bulk body (`products[2].price`).
+pub fn in_item(prefix: &str, index: usize, err: ProductError) -> ProductError {
+    match err {
+        ProductError::Invalid(errors) => ProductError::Invalid(
+            errors
+                .into_iter()
+                .map(|e| {
+                    let field = format!("{prefix}[{index}].{}", e.field);
+                    FieldError::new(field.clone(), format!("{prefix}[{index}].{}", e.message))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

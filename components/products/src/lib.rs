@@ -28,6 +28,11 @@ async fn route(req: Request, ctx: Rc<RequestContext>) -> Result<Response, Produc
     match (&method, segments(&path).as_slice()) {
         (Method::Get, ["api", "v1", "products"]) => routes::list_products(req).await,
         (Method::Post, ["api", "v1", "products"]) => routes::create_product(req, &ctx).await,
+        (Method::Post, ["api", "v1", "products", "bulk"]) => routes::bulk_create(req, &ctx).await,
+        (Method::Patch, ["api", "v1", "products", "bulk"]) => routes::bulk_update(req, &ctx).await,
+        (Method::Post, ["api", "v1", "products", "bulk-delete"]) => {
+            routes::bulk_delete(req, &ctx).await
+        }
         (Method::Get, ["api", "v1", "products", id]) => routes::get_product(req, id).await,
         (Method::Patch, ["api", "v1", "products", id]) => {
             routes::update_product(req, &ctx, id).await
