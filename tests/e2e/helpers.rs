@@ -61,6 +61,12 @@ pub async fn spawn_app_with_identity_probe() -> TestApp {
     spawn_manifest(crate::identity::probe_manifest()).await
 }
 
+/// The app plus the `catalog-probe` fixture (see `catalog.rs`).
+pub async fn spawn_app_with_catalog_probe() -> TestApp {
+    build_components();
+    spawn_manifest(crate::catalog::probe_manifest()).await
+}
+
 async fn spawn_manifest(manifest: PathBuf) -> TestApp {
     build_components();
     let root = repo_root();

@@ -7,6 +7,7 @@ mod helpers;
 mod auth_clerk;
 mod auth_sessions;
 mod auth_users;
+mod catalog;
 mod health;
 mod identity;
 mod products;

@@ -487,6 +487,41 @@ pub fn in_item(prefix: &str, index: usize, err: ProductError) -> ProductError {
     }
 }
 
+/// The lines of a stock reservation: one per product (repeats summed), each at least 1 unit,
+/// 1–100 products, in a canonical order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationLines(std::collections::BTreeMap<String, u32>);
+
+impl ReservationLines {
+    /// Validates `(product id, quantity)` pairs.
+    pub fn parse(lines: impl IntoIterator<Item = (String, u32)>) -> Result<Self, String> {
+        let mut map = std::collections::BTreeMap::new();
+        for (product_id, quantity) in lines {
+            if quantity == 0 {
+                return Err(format!("line for {product_id} has quantity 0"));
+            }
+            let total: &mut u32 = map.entry(product_id).or_default();
+            *total = total
+                .checked_add(quantity)
+                .ok_or_else(|| "quantity overflows".to_owned())?;
+        }
+        if !BULK_RANGE.contains(&map.len()) {
+            return Err("a reservation has 1 to 100 products".into());
+        }
+        Ok(Self(map))
+    }
+
+    /// `(product id, quantity)` in product id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.0.iter().map(|(id, q)| (id.as_str(), *q))
+    }
+
+    /// The lines as canonical JSON (compared when a reservation id is reused).
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 mod cache;
 mod domain;
 mod errors;
+mod exports;
 mod fees;
 mod routes;
 mod store;

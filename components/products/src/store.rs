@@ -1,6 +1,8 @@
 //! All SQL of the products component, on its own database (label `products`). Each request
 //! opens one connection; the schema migrates itself on first use (Spin has no migration hook).
 
+pub mod reservations;
+
 use crate::domain::{ListFilter, Product, ProductFields};
 use crate::errors::StoreError;
 use money::Money;
@@ -11,10 +13,11 @@ use timestamp::Timestamp;
 pub const DATABASE: &str = "products";
 
 /// Every schema version in order. Append; never edit a released one.
-const MIGRATIONS: &[(i64, &[&str])] = &[(
-    1,
-    &[
-        "CREATE TABLE products (
+const MIGRATIONS: &[(i64, &[&str])] = &[
+    (
+        1,
+        &[
+            "CREATE TABLE products (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL,
             description TEXT NOT NULL,
@@ -25,16 +28,41 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             order_count INTEGER NOT NULL DEFAULT 0,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL)",
-        // One index per sort key (id breaks ties so pages are stable), and the seller's
-        // listing: a filtered, sorted page stays an index walk at 100,000 products.
-        "CREATE INDEX products_created ON products (created_at, id)",
-        "CREATE INDEX products_updated ON products (updated_at, id)",
-        "CREATE INDEX products_price ON products (price, id)",
-        "CREATE INDEX products_quantity ON products (quantity, id)",
-        "CREATE INDEX products_name ON products (name COLLATE NOCASE, id)",
-        "CREATE INDEX products_admin_created ON products (admin_id, created_at, id)",
-    ],
-)];
+            // One index per sort key (id breaks ties so pages are stable), and the seller's
+            // listing: a filtered, sorted page stays an index walk at 100,000 products.
+            "CREATE INDEX products_created ON products (created_at, id)",
+            "CREATE INDEX products_updated ON products (updated_at, id)",
+            "CREATE INDEX products_price ON products (price, id)",
+            "CREATE INDEX products_quantity ON products (quantity, id)",
+            "CREATE INDEX products_name ON products (name COLLATE NOCASE, id)",
+            "CREATE INDEX products_admin_created ON products (admin_id, created_at, id)",
+        ],
+    ),
+    (
+        2,
+        &[
+            // Stock reservations (the catalog WIT export). `lines` is the canonical JSON of the
+            // lines, so a repeated `reserve` can be told apart from a different one.
+            "CREATE TABLE reservations (
+            id TEXT PRIMARY KEY,
+            lines TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released')),
+            expires_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL)",
+            // A line counts against availability while `active = 1` and `expires_at` is in the
+            // future: expiry needs no background job.
+            "CREATE TABLE reservation_lines (
+            reservation_id TEXT NOT NULL,
+            product_id TEXT NOT NULL,
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            expires_at INTEGER NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (reservation_id, product_id))",
+            "CREATE INDEX reservation_lines_held ON reservation_lines (product_id, expires_at)
+            WHERE active = 1",
+        ],
+    ),
+];
 
 /// Opens the database, bringing its schema up to date first (idempotent).
 pub fn open() -> Result<Connection, StoreError> {
@@ -96,11 +124,11 @@ pub fn transaction<T, E: From<StoreError>>(
     }
 }
 
-fn text(s: &str) -> Value {
+pub(crate) fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }
 
-fn int(i: i64) -> Value {
+pub(crate) fn int(i: i64) -> Value {
     Value::Integer(i)
 }
 

@@ -7,7 +7,7 @@
 //! use commerce_wit::products::exports::reen::catalog::catalog::{Guest, ProductSummary};
 //! struct Catalog;
 //! impl Guest for Catalog {
-//!     fn get_many(ids: Vec<String>) -> Vec<ProductSummary> { /* ... */ }
+//!     fn get_many(ids: Vec<String>) -> Result<Vec<ProductSummary>, String> { /* ... */ }
 //! }
 //! commerce_wit::products::export!(Catalog);
 //! ```

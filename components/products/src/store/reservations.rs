@@ -1,0 +1,240 @@
+//! Stock reservations: all SQL behind the catalog export's `reserve`, `commit` and `release`.
+//! Each runs in one `BEGIN IMMEDIATE` transaction, so concurrent calls queue on SQLite's write
+//! lock and every availability check sees the holds committed before it.
+
+use super::{int, text, transaction};
+use crate::domain::ReservationLines;
+use crate::errors::StoreError;
+use spin_sdk::sqlite3::Connection;
+use timestamp::Timestamp;
+
+/// Units of a product held by active, unexpired reservations (SQL, `?` = now).
+const HELD: &str = "(SELECT COALESCE(SUM(l.quantity), 0) FROM reservation_lines l
+    WHERE l.product_id = p.id AND l.active = 1 AND l.expires_at > ?)";
+
+/// A product as the catalog export reports it.
+pub struct StockRow {
+    pub id: String,
+    pub name: String,
+    pub price_cents: i64,
+    pub on_hand: i64,
+    pub available: i64,
+    pub seller_id: String,
+}
+
+/// The products with these ids, in the order asked; unknown ids are left out.
+pub fn stock(db: &Connection, ids: &[String], now: Timestamp) -> Result<Vec<StockRow>, StoreError> {
+    let sql = format!(
+        "SELECT p.id, p.name, p.price, p.quantity, p.admin_id, p.quantity - {HELD} AS available
+         FROM products p WHERE p.id = ?"
+    );
+    let mut rows = Vec::new();
+    for id in ids {
+        let result = db.execute(&sql, &[int(now.millis()), text(id)])?;
+        if let Some(row) = result.rows().next() {
+            let bad = || StoreError("products row has a bad column".into());
+            rows.push(StockRow {
+                id: row.get::<&str>("id").ok_or_else(bad)?.to_owned(),
+                name: row.get::<&str>("name").ok_or_else(bad)?.to_owned(),
+                price_cents: row.get::<i64>("price").ok_or_else(bad)?,
+                on_hand: row.get::<i64>("quantity").ok_or_else(bad)?,
+                available: row.get::<i64>("available").ok_or_else(bad)?.max(0),
+                seller_id: row.get::<&str>("admin_id").ok_or_else(bad)?.to_owned(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// What `reserve` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reserved {
+    /// Every line is held now.
+    Now,
+    /// This reservation (same lines) already existed: nothing more held.
+    Before,
+    /// The id exists with other lines.
+    OtherLines,
+    /// No product has this id: nothing held.
+    UnknownProduct(String),
+    /// Not enough available units of this product: nothing held.
+    InsufficientStock(String),
+}
+
+fn changes(db: &Connection) -> Result<i64, StoreError> {
+    let result = db.execute("SELECT changes() AS n", &[])?;
+    Ok(result
+        .rows()
+        .next()
+        .and_then(|r| r.get::<i64>("n"))
+        .unwrap_or(0))
+}
+
+/// Holds every line or none until `expires_at`.
+pub fn reserve(
+    db: &Connection,
+    id: &str,
+    lines: &ReservationLines,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<Reserved, StoreError> {
+    transaction(db, |db| {
+        let existing = db.execute("SELECT lines FROM reservations WHERE id = ?", &[text(id)])?;
+        if let Some(row) = existing.rows().next() {
+            return Ok(
+                if row.get::<&str>("lines") == Some(lines.canonical().as_str()) {
+                    Reserved::Before
+                } else {
+                    Reserved::OtherLines
+                },
+            );
+        }
+        // The conditional decrement: the line is inserted only if enough is available.
+        let insert = format!(
+            "INSERT INTO reservation_lines (reservation_id, product_id, quantity, expires_at)
+             SELECT ?, p.id, ?, ? FROM products p WHERE p.id = ? AND p.quantity - {HELD} >= ?"
+        );
+        for (product_id, quantity) in lines.iter() {
+            let quantity = i64::from(quantity);
+            db.execute(
+                &insert,
+                &[
+                    text(id),
+                    int(quantity),
+                    int(expires_at.millis()),
+                    text(product_id),
+                    int(now.millis()),
+                    int(quantity),
+                ],
+            )?;
+            if changes(db)? == 0 {
+                let found = db.execute(
+                    "SELECT 1 AS one FROM products WHERE id = ?",
+                    &[text(product_id)],
+                )?;
+                let outcome = if found.rows().next().is_some() {
+                    Reserved::InsufficientStock(product_id.to_owned())
+                } else {
+                    Reserved::UnknownProduct(product_id.to_owned())
+                };
+                // Undo the lines inserted so far: all or nothing.
+                return Err(Refused(outcome));
+            }
+        }
+        db.execute(
+            "INSERT INTO reservations (id, lines, state, expires_at, created_at)
+             VALUES (?, ?, 'held', ?, ?)",
+            &[
+                text(id),
+                text(&lines.canonical()),
+                int(expires_at.millis()),
+                int(now.millis()),
+            ],
+        )?;
+        Ok(Reserved::Now)
+    })
+    .or_else(|e: ReserveFailure| match e {
+        Refused(outcome) => Ok(outcome),
+        ReserveFailure::Store(e) => Err(e),
+    })
+}
+
+/// A refusal rolls the transaction back but is not a storage failure.
+enum ReserveFailure {
+    Refused(Reserved),
+    Store(StoreError),
+}
+use ReserveFailure::Refused;
+
+impl From<StoreError> for ReserveFailure {
+    fn from(e: StoreError) -> Self {
+        ReserveFailure::Store(e)
+    }
+}
+
+impl From<spin_sdk::sqlite3::Error> for ReserveFailure {
+    fn from(e: spin_sdk::sqlite3::Error) -> Self {
+        ReserveFailure::Store(e.into())
+    }
+}
+
+/// What `commit` or `release` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Done now.
+    Now,
+    /// Already done before: nothing changed.
+    Before,
+    /// No such reservation.
+    Unknown,
+    /// The reservation is in a state this operation cannot act on (named).
+    WrongState(&'static str),
+}
+
+fn state(db: &Connection, id: &str) -> Result<Option<(String, i64)>, StoreError> {
+    let result = db.execute(
+        "SELECT state, expires_at FROM reservations WHERE id = ?",
+        &[text(id)],
+    )?;
+    Ok(result.rows().next().and_then(|r| {
+        Some((
+            r.get::<&str>("state")?.to_owned(),
+            r.get::<i64>("expires_at")?,
+        ))
+    }))
+}
+
+/// Makes a held, unexpired reservation a sale: on-hand down, order count up, once.
+pub fn commit(db: &Connection, id: &str, now: Timestamp) -> Result<Settled, StoreError> {
+    transaction(db, |db| {
+        let Some((state, expires_at)) = state(db, id)? else {
+            return Ok(Settled::Unknown);
+        };
+        match state.as_str() {
+            "committed" => return Ok(Settled::Before),
+            "released" => return Ok(Settled::WrongState("released")),
+            _ if expires_at <= now.millis() => return Ok(Settled::WrongState("expired")),
+            _ => {}
+        }
+        db.execute(
+            "UPDATE products SET quantity = quantity - (SELECT l.quantity FROM reservation_lines l
+                 WHERE l.reservation_id = ? AND l.product_id = products.id),
+               order_count = order_count + 1,
+               updated_at = MAX(updated_at + 1, ?)
+             WHERE id IN (SELECT product_id FROM reservation_lines WHERE reservation_id = ?)",
+            &[text(id), int(now.millis()), text(id)],
+        )?;
+        db.execute(
+            "UPDATE reservation_lines SET active = 0 WHERE reservation_id = ?",
+            &[text(id)],
+        )?;
+        db.execute(
+            "UPDATE reservations SET state = 'committed' WHERE id = ?",
+            &[text(id)],
+        )?;
+        Ok(Settled::Now)
+    })
+}
+
+/// Returns a held reservation's stock, once.
+pub fn release(db: &Connection, id: &str) -> Result<Settled, StoreError> {
+    transaction(db, |db| {
+        let Some((state, _)) = state(db, id)? else {
+            return Ok(Settled::Unknown);
+        };
+        match state.as_str() {
+            "released" => return Ok(Settled::Before),
+            "committed" => return Ok(Settled::WrongState("committed")),
+            _ => {}
+        }
+        db.execute(
+            "UPDATE reservation_lines SET active = 0 WHERE reservation_id = ?",
+            &[text(id)],
+        )?;
+        db.execute(
+            "UPDATE reservations SET state = 'released' WHERE id = ?",
+            &[text(id)],
+        )?;
+        Ok(Settled::Now)
+    })
+}
