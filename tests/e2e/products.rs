@@ -458,3 +458,21 @@ async fn bulk_writes_are_all_or_nothing_with_one_fee() {
     );
     assert_eq!(ids(&public_list(&app, "").await), vec![teapot_id]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_seller_shows_under_the_new_name_on_cached_reads() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let product = create(&ada, mug()).await;
+    let path = format!("/api/v1/products/{}", product["id"].as_str().expect("id"));
+    assert_eq!(public_list(&app, "").await[0]["admin"]["name"], "Ada");
+    assert_eq!(body(app.get(&path).await).await["admin"]["name"], "Ada");
+
+    let res = ada
+        .patch("/api/v1/auth/users/me", json!({ "name": "Ada L." }))
+        .await;
+    assert_eq!(res.status(), 200);
+
+    assert_eq!(public_list(&app, "").await[0]["admin"]["name"], "Ada L.");
+    assert_eq!(body(app.get(&path).await).await["admin"]["name"], "Ada L.");
+}

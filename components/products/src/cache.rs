@@ -8,11 +8,19 @@
 //! counter) so two concurrent writers can never set the same value back. Entries of old
 //! generations are simply never read again.
 //!
+//! Entries also record the seller names they show (`admin.name`, from auth's `identity`
+//! projection, which auth writes without telling us): a hit whose sellers were renamed since is
+//! treated as a miss.
+//!
 //! Reads carry a strong `ETag` (a hash of the body); `If-None-Match` with it answers 304.
 
 use crate::errors::StoreError;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::key_value::Store;
+use std::collections::BTreeMap;
+
+/// Seller id → the display name a cached body shows.
+pub type Sellers = BTreeMap<String, String>;
 
 /// The key-value store label.
 pub const STORE: &str = "cache";
@@ -41,16 +49,23 @@ impl Cache {
         format!("products:{}:{what}", self.generation)
     }
 
-    /// The cached body of `what`, if any.
-    pub fn get(&self, what: &str) -> Option<Vec<u8>> {
-        self.store.as_ref()?.get(&self.key(what)).ok().flatten()
+    /// The cached body of `what` and the seller names it shows, if any.
+    pub fn get(&self, what: &str) -> Option<(Vec<u8>, Sellers)> {
+        let mut entry = self.store.as_ref()?.get(&self.key(what)).ok().flatten()?;
+        let split = entry.iter().position(|b| *b == b'\n')?;
+        let sellers = serde_json::from_slice(&entry[..split]).ok()?;
+        let body = entry.split_off(split + 1);
+        Some((body, sellers))
     }
 
-    /// Stores the body of `what` under the generation read at [`Cache::open`].
-    pub fn put(&self, what: &str, body: &[u8]) {
-        if let Some(store) = &self.store
-            && let Err(e) = store.set(&self.key(what), body)
-        {
+    /// Stores the body of `what`, with the seller names it shows, under the generation read
+    /// at [`Cache::open`].
+    pub fn put(&self, what: &str, body: &[u8], sellers: &Sellers) {
+        let Some(store) = &self.store else { return };
+        let mut entry = serde_json::to_vec(sellers).unwrap_or_else(|_| b"{}".to_vec());
+        entry.push(b'\n');
+        entry.extend_from_slice(body);
+        if let Err(e) = store.set(&self.key(what), &entry) {
             eprintln!("cache: could not store {what}: {e:?}");
         }
     }

@@ -14,7 +14,6 @@ use http_kit::{RequestContext, json, parse_json, parse_query};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
-use std::collections::HashMap;
 use timestamp::Timestamp;
 
 /// Name shown for a seller the identity projection does not know (yet).
@@ -37,14 +36,14 @@ async fn reject_invalid_bearer(req: &Request) -> Result<(), ProductError> {
 /// Sellers' display names from the `identity` projection, each looked up once per request.
 struct SellerNames {
     store: spin_sdk::key_value::Store,
-    names: HashMap<String, String>,
+    names: cache::Sellers,
 }
 
 impl SellerNames {
     fn open() -> Result<Self, ProductError> {
         Ok(Self {
             store: projection::open()?,
-            names: HashMap::new(),
+            names: cache::Sellers::new(),
         })
     }
 
@@ -57,6 +56,16 @@ impl SellerNames {
             .unwrap_or_else(|| UNKNOWN_SELLER.to_owned());
         self.names.insert(user_id.to_owned(), name.clone());
         Ok(name)
+    }
+
+    /// Whether every seller still has the name a cached body shows.
+    fn unchanged(&mut self, shown: &cache::Sellers) -> Result<bool, ProductError> {
+        for (id, name) in shown {
+            if self.name(id)? != *name {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     fn view(&mut self, product: &Product) -> Result<serde_json::Value, ProductError> {
@@ -80,12 +89,15 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
     let cache = Cache::open();
     // The validated filter's debug form is canonical: equal queries share one entry.
     let what = format!("list:{filter:?}");
-    if let Some(body) = cache.get(&what) {
+    let mut names = SellerNames::open()?;
+    if let Some((body, shown)) = cache.get(&what)
+        && names.unchanged(&shown)?
+    {
         return Ok(cache::read_response(&req, body));
     }
+    let mut names = SellerNames::open()?;
     let db = store::open()?;
     let products = store::list_products(&db, &filter)?;
-    let mut names = SellerNames::open()?;
     let views = products
         .iter()
         .map(|p| names.view(p))
@@ -99,7 +111,7 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
         }
     }
     .map_err(|e| StoreError(e.to_string()))?;
-    cache.put(&what, &body);
+    cache.put(&what, &body, &names.names);
     Ok(cache::read_response(&req, body))
 }
 
@@ -112,14 +124,18 @@ pub async fn get_product(req: Request, id: &str) -> Result<Response, ProductErro
     reject_invalid_bearer(&req).await?;
     let cache = Cache::open();
     let what = format!("item:{id}");
-    if let Some(body) = cache.get(&what) {
+    let mut names = SellerNames::open()?;
+    if let Some((body, shown)) = cache.get(&what)
+        && names.unchanged(&shown)?
+    {
         return Ok(cache::read_response(&req, body));
     }
+    let mut names = SellerNames::open()?;
     let db = store::open()?;
     let product = find(&db, id)?;
-    let view = SellerNames::open()?.view(&product)?;
+    let view = names.view(&product)?;
     let body = serde_json::to_vec(&view).map_err(|e| StoreError(e.to_string()))?;
-    cache.put(&what, &body);
+    cache.put(&what, &body, &names.names);
     Ok(cache::read_response(&req, body))
 }
 
