@@ -171,6 +171,12 @@ async fn reserve_commit_and_release_each_act_once() {
         json!({ "ok": null })
     );
     assert_eq!(stock(&app, &lamp).await["available"], 0);
+    let lamp_path = format!("/api/v1/products/{lamp}");
+    assert_eq!(
+        body(app.get(&lamp_path).await).await["quantity"],
+        0,
+        "held units are not shown"
+    );
     assert_eq!(
         probe(&app, "release/r4", json!({})).await,
         json!({ "ok": null })
@@ -181,6 +187,7 @@ async fn reserve_commit_and_release_each_act_once() {
         "idempotent"
     );
     assert_eq!(stock(&app, &lamp).await["available"], 3, "returned once");
+    assert_eq!(body(app.get(&lamp_path).await).await["quantity"], 3);
     assert!(
         probe(&app, "commit/r4", json!({})).await["error"].is_string(),
         "released"
@@ -204,12 +211,27 @@ async fn an_expired_reservation_stops_counting_without_any_job() {
     let (_seller, lamp) = seller_with_product(&app, 2).await;
 
     assert_eq!(
-        reserve(&app, "soon", &lamp, 2, now_ms() + 300).await,
+        reserve(&app, "soon", &lamp, 2, now_ms() + 500).await,
         json!({ "ok": null })
     );
+    let path = format!("/api/v1/products/{lamp}");
     assert_eq!(stock(&app, &lamp).await["available"], 0);
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(body(app.get(&path).await).await["quantity"], 0);
+    assert_eq!(
+        body(app.get("/api/v1/products").await).await[0]["quantity"],
+        0
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(stock(&app, &lamp).await["available"], 2);
+    assert_eq!(
+        body(app.get(&path).await).await["quantity"],
+        2,
+        "the cached read expired too"
+    );
+    assert_eq!(
+        body(app.get("/api/v1/products").await).await[0]["quantity"],
+        2
+    );
     assert!(
         probe(&app, "commit/soon", json!({})).await["error"].is_string(),
         "expired"

@@ -8,7 +8,9 @@
 //! counter) so two concurrent writers can never set the same value back. Entries of old
 //! generations are simply never read again.
 //!
-//! Entries also record the seller names they show (`admin.name`, from auth's `identity`
+//! Reads show availability (on hand minus unexpired holds), which changes when a hold expires
+//! without any write, so an entry also records when the next hold expires and is not used
+//! from then on. Entries also record the seller names they show (`admin.name`, from auth's `identity`
 //! projection, which auth writes without telling us): a hit whose sellers were renamed since is
 //! treated as a miss.
 //!
@@ -21,6 +23,14 @@ use std::collections::BTreeMap;
 
 /// Seller id → the display name a cached body shows.
 pub type Sellers = BTreeMap<String, String>;
+
+/// What an entry records before its body.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Header {
+    sellers: Sellers,
+    /// Unix ms when the shown availability changes by itself (the next hold expiring).
+    valid_until: Option<i64>,
+}
 
 /// The key-value store label.
 pub const STORE: &str = "cache";
@@ -49,20 +59,28 @@ impl Cache {
         format!("products:{}:{what}", self.generation)
     }
 
-    /// The cached body of `what` and the seller names it shows, if any.
-    pub fn get(&self, what: &str) -> Option<(Vec<u8>, Sellers)> {
+    /// The cached body of `what` and the seller names it shows, if any and still valid at
+    /// `now_ms`.
+    pub fn get(&self, what: &str, now_ms: i64) -> Option<(Vec<u8>, Sellers)> {
         let mut entry = self.store.as_ref()?.get(&self.key(what)).ok().flatten()?;
         let split = entry.iter().position(|b| *b == b'\n')?;
-        let sellers = serde_json::from_slice(&entry[..split]).ok()?;
+        let header: Header = serde_json::from_slice(&entry[..split]).ok()?;
+        if header.valid_until.is_some_and(|t| now_ms >= t) {
+            return None;
+        }
         let body = entry.split_off(split + 1);
-        Some((body, sellers))
+        Some((body, header.sellers))
     }
 
-    /// Stores the body of `what`, with the seller names it shows, under the generation read
-    /// at [`Cache::open`].
-    pub fn put(&self, what: &str, body: &[u8], sellers: &Sellers) {
+    /// Stores the body of `what`, with the seller names it shows and the time it stops being
+    /// true by itself (a hold expiring), under the generation read at [`Cache::open`].
+    pub fn put(&self, what: &str, body: &[u8], sellers: &Sellers, valid_until: Option<i64>) {
         let Some(store) = &self.store else { return };
-        let mut entry = serde_json::to_vec(sellers).unwrap_or_else(|_| b"{}".to_vec());
+        let header = Header {
+            sellers: sellers.clone(),
+            valid_until,
+        };
+        let mut entry = serde_json::to_vec(&header).unwrap_or_else(|_| b"{}".to_vec());
         entry.push(b'\n');
         entry.extend_from_slice(body);
         if let Err(e) = store.set(&self.key(what), &entry) {

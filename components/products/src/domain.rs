@@ -23,7 +23,10 @@ pub struct Product {
     pub name: String,
     pub description: String,
     pub price: Money,
+    /// Units on hand (sold units taken off).
     pub quantity: i64,
+    /// Units on hand minus active (held, unexpired) reservations: what the API shows.
+    pub available: i64,
     pub image_urls: Vec<String>,
     pub admin_id: String,
     pub order_count: i64,
@@ -44,7 +47,7 @@ impl Product {
             name: &self.name,
             description: &self.description,
             price: self.price,
-            quantity: self.quantity,
+            quantity: self.available,
             image_urls: &self.image_urls,
             admin_id: &self.admin_id,
             admin: AdminView {

@@ -90,13 +90,17 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
     // The validated filter's debug form is canonical: equal queries share one entry.
     let what = format!("list:{filter:?}");
     let mut names = SellerNames::open()?;
-    if let Some((body, shown)) = cache.get(&what)
+    let now = Timestamp::now();
+    if let Some((body, shown)) = cache.get(&what, now.millis())
         && names.unchanged(&shown)?
     {
         return Ok(cache::read_response(&req, body));
     }
     let mut names = SellerNames::open()?;
     let db = store::open()?;
+    // Read before the products: a hold made in between makes the entry expire earlier, never
+    // later.
+    let valid_until = store::next_expiry(&db, now)?;
     let products = store::list_products(&db, &filter)?;
     let views = products
         .iter()
@@ -111,7 +115,7 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
         }
     }
     .map_err(|e| StoreError(e.to_string()))?;
-    cache.put(&what, &body, &names.names);
+    cache.put(&what, &body, &names.names, valid_until);
     Ok(cache::read_response(&req, body))
 }
 
@@ -125,17 +129,19 @@ pub async fn get_product(req: Request, id: &str) -> Result<Response, ProductErro
     let cache = Cache::open();
     let what = format!("item:{id}");
     let mut names = SellerNames::open()?;
-    if let Some((body, shown)) = cache.get(&what)
+    let now = Timestamp::now();
+    if let Some((body, shown)) = cache.get(&what, now.millis())
         && names.unchanged(&shown)?
     {
         return Ok(cache::read_response(&req, body));
     }
     let mut names = SellerNames::open()?;
     let db = store::open()?;
+    let valid_until = store::next_expiry(&db, now)?;
     let product = find(&db, id)?;
     let view = names.view(&product)?;
     let body = serde_json::to_vec(&view).map_err(|e| StoreError(e.to_string()))?;
-    cache.put(&what, &body, &names.names);
+    cache.put(&what, &body, &names.names, valid_until);
     Ok(cache::read_response(&req, body))
 }
 

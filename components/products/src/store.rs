@@ -132,8 +132,12 @@ pub(crate) fn int(i: i64) -> Value {
     Value::Integer(i)
 }
 
-const COLUMNS: &str = "id, name, description, price, quantity, image_urls, admin_id, \
-                       order_count, created_at, updated_at";
+/// Every column, and `available`: on hand minus active holds. The first parameter is now.
+const SELECT: &str = "SELECT id, name, description, price, quantity, image_urls, admin_id, \
+    order_count, created_at, updated_at, \
+    MAX(0, quantity - (SELECT COALESCE(SUM(l.quantity), 0) FROM reservation_lines l \
+        WHERE l.product_id = p.id AND l.active = 1 AND l.expires_at > ?)) AS available \
+    FROM products p";
 
 fn decode(row: &Row<'_>) -> Result<Product, StoreError> {
     let bad = |what: &str| StoreError(format!("products row has a bad {what}"));
@@ -145,6 +149,7 @@ fn decode(row: &Row<'_>) -> Result<Product, StoreError> {
         description: text_col("description")?.to_owned(),
         price: Money::from_cents(int_col("price")?),
         quantity: int_col("quantity")?,
+        available: int_col("available")?,
         image_urls: serde_json::from_str(text_col("image_urls")?).map_err(|_| bad("image_urls"))?,
         admin_id: text_col("admin_id")?.to_owned(),
         order_count: int_col("order_count")?,
@@ -159,8 +164,8 @@ fn urls_json(urls: &[String]) -> String {
 
 /// One product by id.
 pub fn find_product(db: &Connection, id: &str) -> Result<Option<Product>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM products WHERE id = ?");
-    let result = db.execute(&sql, &[text(id)])?;
+    let sql = format!("{SELECT} WHERE id = ?");
+    let result = db.execute(&sql, &[int(Timestamp::now().millis()), text(id)])?;
     result.rows().next().map(|row| decode(&row)).transpose()
 }
 
@@ -281,10 +286,12 @@ fn conditions(filter: &ListFilter) -> (String, Vec<Value>) {
 
 /// The products matching `filter`, sorted, and the page of it when one is asked for.
 pub fn list_products(db: &Connection, filter: &ListFilter) -> Result<Vec<Product>, StoreError> {
-    let (where_sql, mut params) = conditions(filter);
+    let (where_sql, conditions_params) = conditions(filter);
+    let mut params = vec![int(Timestamp::now().millis())];
+    params.extend(conditions_params);
     let dir = filter.order.sql();
     let mut sql = format!(
-        "SELECT {COLUMNS} FROM products{where_sql} ORDER BY {} {dir}, id {dir}",
+        "{SELECT}{where_sql} ORDER BY {} {dir}, id {dir}",
         filter.sort_by.column()
     );
     if let Some(page) = filter.page {
@@ -306,4 +313,14 @@ pub fn count_products(db: &Connection, filter: &ListFilter) -> Result<i64, Store
         .next()
         .and_then(|r| r.get::<i64>("n"))
         .unwrap_or(0))
+}
+
+/// When the earliest active hold expires (Unix ms), if any: availability shown by a read
+/// changes then without any write.
+pub fn next_expiry(db: &Connection, now: Timestamp) -> Result<Option<i64>, StoreError> {
+    let result = db.execute(
+        "SELECT MIN(expires_at) AS t FROM reservation_lines WHERE active = 1 AND expires_at > ?",
+        &[int(now.millis())],
+    )?;
+    Ok(result.rows().next().and_then(|r| r.get::<i64>("t")))
 }
