@@ -54,6 +54,15 @@ pub async fn spawn_app() -> TestApp {
     spawn_manifest(repo_root().join("spin.toml")).await
 }
 
+/// The app with the demo catalog loaded into its fresh products database.
+pub async fn spawn_app_with_demo_catalog() -> TestApp {
+    spawn_manifest_with(
+        repo_root().join("spin.toml"),
+        &[("seed_demo_catalog", "true")],
+    )
+    .await
+}
+
 /// The app plus the `identity-probe` fixture (see `identity.rs`), from a manifest written next
 /// to the build output.
 pub async fn spawn_app_with_identity_probe() -> TestApp {
@@ -68,6 +77,10 @@ pub async fn spawn_app_with_catalog_probe() -> TestApp {
 }
 
 async fn spawn_manifest(manifest: PathBuf) -> TestApp {
+    spawn_manifest_with(manifest, &[]).await
+}
+
+async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> TestApp {
     build_components();
     let root = repo_root();
     let mut options =
@@ -83,6 +96,9 @@ async fn spawn_manifest(manifest: PathBuf) -> TestApp {
         .variable("clerk_secret_key", fake_clerk::SECRET_KEY)
         .variable("clerk_webhook_secret", fake_clerk::webhook_secret())
         .variable("frontend_base_url", fake_clerk::ORIGIN);
+    let options = variables.iter().fold(options, |options, (name, value)| {
+        options.variable(*name, *value)
+    });
     let app = RunningApp::start(options).await.expect("the app starts");
     TestApp {
         app,

@@ -476,3 +476,14 @@ async fn a_renamed_seller_shows_under_the_new_name_on_cached_reads() {
     assert_eq!(public_list(&app, "").await[0]["admin"]["name"], "Ada L.");
     assert_eq!(body(app.get(&path).await).await["admin"]["name"], "Ada L.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_app_can_start_with_a_demo_catalog_and_starts_empty_otherwise() {
+    let demo = crate::helpers::spawn_app_with_demo_catalog().await;
+    let products = public_list(&demo, "").await;
+    assert_eq!(products.as_array().map(Vec::len), Some(6));
+    assert_eq!(products[0]["name"], "Bread knife", "newest first");
+
+    let plain = spawn_app().await;
+    assert_eq!(public_list(&plain, "").await, json!([]));
+}

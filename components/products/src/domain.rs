@@ -549,6 +549,73 @@ mod tests {
         );
     }
 
+    fn query(text: &str) -> Result<ListFilter, ProductError> {
+        let q: ListQuery = http_kit::parse_query(text).map_err(ProductError::Request)?;
+        ListFilter::try_from(q)
+    }
+
+    fn create(body: serde_json::Value) -> Result<ProductFields, ProductError> {
+        let body: CreateBody = serde_json::from_value(body)
+            .map_err(|e| ProductError::invalid("body", &e.to_string()))?;
+        ProductFields::try_from(body)
+    }
+
+    #[test]
+    fn a_list_without_page_or_limit_is_unpaged_and_either_one_pages_it() {
+        assert_eq!(query("").unwrap().page, None);
+        assert_eq!(
+            query("limit=5").unwrap().page,
+            Some(PageRequest { page: 1, limit: 5 })
+        );
+        assert_eq!(
+            query("page=3").unwrap().page,
+            Some(PageRequest { page: 3, limit: 10 })
+        );
+    }
+
+    #[test]
+    fn limits_outside_1_to_100_are_refused() {
+        assert!(query("limit=0").is_err());
+        assert!(query("limit=101").is_err());
+        assert!(query("limit=100").is_ok());
+    }
+
+    #[test]
+    fn a_minimum_above_its_maximum_is_refused() {
+        assert!(query("minPrice=10&maxPrice=9.99").is_err());
+        assert!(query("minQuantity=2&maxQuantity=1").is_err());
+        assert!(query("minPrice=10&maxPrice=10").is_ok());
+    }
+
+    #[test]
+    fn eleven_images_are_refused_and_ten_accepted() {
+        let urls = |n: usize| -> Vec<String> {
+            (0..n)
+                .map(|i| format!("https://cdn.example.com/{i}.png"))
+                .collect()
+        };
+        let body = |n| serde_json::json!({ "name": "Mug", "price": 1, "quantity": 1, "imageUrls": urls(n) });
+        assert!(create(body(10)).is_ok());
+        assert!(create(body(11)).is_err());
+    }
+
+    #[test]
+    fn negative_and_too_precise_prices_are_refused() {
+        assert!(create(serde_json::json!({ "name": "Mug", "price": -1, "quantity": 1 })).is_err());
+        assert!(
+            create(serde_json::json!({ "name": "Mug", "price": 1.001, "quantity": 1 })).is_err()
+        );
+    }
+
+    #[test]
+    fn reservation_lines_sum_repeats_and_refuse_zero_quantities() {
+        let lines =
+            ReservationLines::parse([("b".into(), 1), ("a".into(), 2), ("b".into(), 3)]).unwrap();
+        assert_eq!(lines.iter().collect::<Vec<_>>(), vec![("a", 2), ("b", 4)]);
+        assert!(ReservationLines::parse([("a".into(), 0)]).is_err());
+        assert!(ReservationLines::parse(Vec::new()).is_err());
+    }
+
     #[test]
     fn the_last_page_of_nothing_is_one() {
         let meta = PageMeta::new(0, PageRequest { page: 1, limit: 10 });

@@ -92,8 +92,60 @@ fn migrate(db: &Connection) -> Result<(), StoreError> {
                 &[int(*version)],
             )?;
         }
+        if current == 0 && seed_requested() {
+            seed_demo_catalog(db)?;
+        }
         Ok::<_, StoreError>(())
     })
+}
+
+/// The owner of the demo catalog: not a real user, so its products show the unknown-seller
+/// name and nobody can change them.
+pub const DEMO_SELLER: &str = "demo-seller";
+
+/// Whether the `seed_demo_catalog` variable asks for the demo catalog (absent: no).
+fn seed_requested() -> bool {
+    spin_sdk::variables::get("seed_demo_catalog").is_ok_and(|v| v.trim() == "true")
+}
+
+/// A small demo catalog for a fresh database, so the storefront has something to show.
+fn seed_demo_catalog(db: &Connection) -> Result<(), StoreError> {
+    const DEMO: &[(&str, &str, i64, i64)] = &[
+        (
+            "Ceramic mug",
+            "Stoneware, 350 ml, dishwasher safe",
+            1250,
+            40,
+        ),
+        ("Cast iron teapot", "Enamelled inside, 0.9 l", 4500, 12),
+        (
+            "Linen napkins (4)",
+            "Stonewashed linen, 45 × 45 cm",
+            2200,
+            30,
+        ),
+        ("Oak serving board", "Solid oak, oiled, 40 × 25 cm", 3800, 8),
+        ("Espresso cups (2)", "Porcelain with saucers", 1800, 25),
+        ("Bread knife", "Serrated stainless steel, 21 cm", 2900, 15),
+    ];
+    let now = Timestamp::now();
+    for (i, (name, description, cents, quantity)) in DEMO.iter().enumerate() {
+        let fields = ProductFields {
+            name: (*name).to_owned(),
+            description: (*description).to_owned(),
+            price: Money::from_cents(*cents),
+            quantity: *quantity,
+            image_urls: Vec::new(),
+        };
+        insert_product(
+            db,
+            &ids::new_id(),
+            DEMO_SELLER,
+            &fields,
+            now.plus_millis(i as i64),
+        )?;
+    }
+    Ok(())
 }
 
 fn current_version(db: &Connection) -> Result<i64, StoreError> {
