@@ -226,12 +226,22 @@ pub async fn delete_product(
     idempotency::run_once(DATABASE, req, &caller, |req| async move {
         let db = store::open()?;
         let product = owned(&db, id, &me)?;
-        if product.order_count > 0 {
-            let anonymous = anonymous_user_id(&req).await?;
-            store::reassign_product(&db, id, &anonymous, Timestamp::now())?;
+        let anonymous = if product.order_count > 0 {
+            Some(anonymous_user_id(&req).await?)
         } else {
-            store::delete_product(&db, id)?;
-        }
+            None
+        };
+        let now = Timestamp::now();
+        store::transaction(&db, |db| {
+            // Re-read inside the transaction: it may have been ordered since.
+            let current = owned(db, id, &me)?;
+            match (&anonymous, current.order_count > 0) {
+                (Some(owner), true) => store::reassign_product(db, id, owner, now)?,
+                (None, true) => return Err(ProductError::Conflict(id.to_owned())),
+                (_, false) => store::delete_product(db, id, now)?,
+            }
+            Ok(())
+        })?;
         cache::invalidate()?;
         product_json(200, &product)
     })
@@ -366,7 +376,7 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
                     }
                     (None, true) => return Err(ProductError::Conflict(current.id)),
                     (_, false) => {
-                        store::delete_product(db, &current.id)?;
+                        store::delete_product(db, &current.id, now)?;
                         deleted.push(current.id);
                     }
                 }

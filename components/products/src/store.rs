@@ -62,6 +62,22 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             WHERE active = 1",
         ],
     ),
+    (
+        3,
+        &[
+            // When the next hold expires: cached reads showing availability are good until then.
+            "CREATE INDEX reservation_lines_expiry ON reservation_lines (expires_at)
+            WHERE active = 1",
+            // Domain events written in the transaction of the change they report (an outbox),
+            // published to the events channel once the events domain declares it.
+            "CREATE TABLE outbox (
+            id TEXT PRIMARY KEY,
+            payload TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            published_at INTEGER)",
+            "CREATE INDEX outbox_pending ON outbox (created_at) WHERE published_at IS NULL",
+        ],
+    ),
 ];
 
 /// Opens the database, bringing its schema up to date first (idempotent).
@@ -275,9 +291,39 @@ pub fn update_product(
     Ok(after.filter(|p| p.updated_at.millis() == now))
 }
 
-/// Deletes a product.
-pub fn delete_product(db: &Connection, id: &str) -> Result<(), StoreError> {
+/// Deletes a product and records `product.removed` (call inside a transaction).
+pub fn delete_product(db: &Connection, id: &str, now: Timestamp) -> Result<(), StoreError> {
     db.execute("DELETE FROM products WHERE id = ?", &[text(id)])?;
+    record_removed(db, id, "deleted", now)
+}
+
+/// Records the `product.removed` domain event in the outbox, so carts can drop the product:
+///
+/// ```json
+/// {"type": "product.removed", "id": "<event id>", "productId": "<product id>",
+///  "reason": "deleted" | "anonymized", "occurredAt": "2026-05-01T12:00:00.000Z"}
+/// ```
+///
+/// `anonymized`: the product still exists (orders reference it) but belongs to the ANONYMOUS
+/// user and is no longer for sale.
+fn record_removed(
+    db: &Connection,
+    product_id: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let id = ids::new_id();
+    let payload = serde_json::json!({
+        "type": "product.removed",
+        "id": id,
+        "productId": product_id,
+        "reason": reason,
+        "occurredAt": now,
+    });
+    db.execute(
+        "INSERT INTO outbox (id, payload, created_at) VALUES (?, ?, ?)",
+        &[text(&id), text(&payload.to_string()), int(now.millis())],
+    )?;
     Ok(())
 }
 
@@ -292,7 +338,7 @@ pub fn reassign_product(
         "UPDATE products SET admin_id = ?, updated_at = MAX(updated_at + 1, ?) WHERE id = ?",
         &[text(owner), int(now.millis()), text(id)],
     )?;
-    Ok(())
+    record_removed(db, id, "anonymized", now)
 }
 
 /// The `WHERE` clause and its parameters for `filter`.
