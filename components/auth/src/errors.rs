@@ -8,10 +8,7 @@ use http_kit::{ApiError, FieldError, RequestError};
 use idempotency::IdempotencyError;
 use money::Money;
 
-/// A storage failure (SQLite or the identity key-value projection): always a server fault.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+pub use sqlite_store::StoreError;
 
 /// The auth component's errors.
 #[derive(Debug, thiserror::Error)]
@@ -89,12 +86,6 @@ impl ApiError for AuthError {
             Self::Guard(e) => e.headers(),
             _ => Vec::new(),
         }
-    }
-}
-
-impl From<spin_sdk::sqlite3::Error> for StoreError {
-    fn from(e: spin_sdk::sqlite3::Error) -> Self {
-        StoreError(format!("sqlite: {e:?}"))
     }
 }
 

@@ -21,29 +21,11 @@ pub const DATABASE: &str = "auth";
 /// migration hook, so the first request after a deploy migrates).
 pub fn open() -> Result<Connection, StoreError> {
     let db = Connection::open(DATABASE)?;
-    migrations::migrate(&db)?;
+    sqlite_store::migrate(&db, migrations::MIGRATIONS)?;
     Ok(db)
 }
 
-/// Runs `work` in one transaction: committed if it returns `Ok`, rolled back otherwise.
-pub fn transaction<T, E: From<StoreError>>(
-    db: &Connection,
-    work: impl FnOnce(&Connection) -> Result<T, E>,
-) -> Result<T, E> {
-    db.execute("BEGIN IMMEDIATE", &[])
-        .map_err(StoreError::from)?;
-    match work(db) {
-        Ok(value) => {
-            db.execute("COMMIT", &[]).map_err(StoreError::from)?;
-            Ok(value)
-        }
-        Err(err) => {
-            // The connection is dropped at the end of the request, which also rolls back.
-            let _ = db.execute("ROLLBACK", &[]);
-            Err(err)
-        }
-    }
-}
+pub use sqlite_store::transaction;
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_owned())

@@ -5,10 +5,7 @@ use auth_guard::GuardError;
 use http_kit::{ApiError, FieldError, RequestError};
 use idempotency::IdempotencyError;
 
-/// A storage failure (SQLite or the identity projection): always a server fault.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+pub use sqlite_store::StoreError;
 
 /// The products component's errors.
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +69,6 @@ impl ApiError for ProductError {
             Self::Guard(e) => e.headers(),
             _ => Vec::new(),
         }
-    }
-}
-
-impl From<spin_sdk::sqlite3::Error> for StoreError {
-    fn from(e: spin_sdk::sqlite3::Error) -> Self {
-        StoreError(format!("sqlite: {e:?}"))
     }
 }
 

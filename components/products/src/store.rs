@@ -7,13 +7,14 @@ use crate::domain::{ListFilter, Product, ProductFields};
 use crate::errors::StoreError;
 use money::Money;
 use spin_sdk::sqlite3::{Connection, Row, Value};
+use sqlite_store::Migrated;
 use timestamp::Timestamp;
 
 /// The component's database label (`runtime-config.toml`).
 pub const DATABASE: &str = "products";
 
 /// Every schema version in order. Append; never edit a released one.
-const MIGRATIONS: &[(i64, &[&str])] = &[
+const MIGRATIONS: &[sqlite_store::Migration] = &[
     (
         1,
         &[
@@ -88,31 +89,10 @@ pub fn open() -> Result<Connection, StoreError> {
 }
 
 fn migrate(db: &Connection) -> Result<(), StoreError> {
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)",
-        &[],
-    )?;
-    let current = current_version(db)?;
-    if MIGRATIONS.iter().all(|(v, _)| *v <= current) {
-        return Ok(());
+    if sqlite_store::migrate(db, MIGRATIONS)? == Migrated::Created && seed_requested() {
+        transaction(db, seed_demo_catalog)?;
     }
-    transaction(db, |db| {
-        // Re-read under the write lock: a concurrent first request may have migrated.
-        let current = current_version(db)?;
-        for (version, statements) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-            for statement in *statements {
-                db.execute(statement, &[])?;
-            }
-            db.execute(
-                "INSERT INTO schema_version (version) VALUES (?)",
-                &[int(*version)],
-            )?;
-        }
-        if current == 0 && seed_requested() {
-            seed_demo_catalog(db)?;
-        }
-        Ok::<_, StoreError>(())
-    })
+    Ok(())
 }
 
 /// The owner of the demo catalog: not a real user, so its products show the unknown-seller
@@ -164,33 +144,7 @@ fn seed_demo_catalog(db: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn current_version(db: &Connection) -> Result<i64, StoreError> {
-    let result = db.execute("SELECT MAX(version) AS v FROM schema_version", &[])?;
-    Ok(result
-        .rows()
-        .next()
-        .and_then(|r| r.get::<i64>("v"))
-        .unwrap_or(0))
-}
-
-/// Runs `work` in one `BEGIN IMMEDIATE` transaction: committed if it returns `Ok`.
-pub fn transaction<T, E: From<StoreError>>(
-    db: &Connection,
-    work: impl FnOnce(&Connection) -> Result<T, E>,
-) -> Result<T, E> {
-    db.execute("BEGIN IMMEDIATE", &[])
-        .map_err(StoreError::from)?;
-    match work(db) {
-        Ok(value) => {
-            db.execute("COMMIT", &[]).map_err(StoreError::from)?;
-            Ok(value)
-        }
-        Err(err) => {
-            let _ = db.execute("ROLLBACK", &[]);
-            Err(err)
-        }
-    }
-}
+pub use sqlite_store::transaction;
 
 pub(crate) fn text(s: &str) -> Value {
     Value::Text(s.to_owned())

@@ -1,11 +1,8 @@
 //! The versioned schema. A migration is a list of single statements (Spin runs one per
 //! `execute`); applied versions are recorded in `schema_version`, so each runs once.
 
-use crate::errors::StoreError;
-use spin_sdk::sqlite3::{Connection, Value};
-
 /// Every schema version in order. Append; never edit a released one.
-const MIGRATIONS: &[(i64, &[&str])] = &[(
+pub const MIGRATIONS: &[sqlite_store::Migration] = &[(
     1,
     &[
         "CREATE TABLE users (
@@ -67,41 +64,3 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             reversal_result TEXT)",
     ],
 )];
-
-fn current_version(db: &Connection) -> Result<i64, StoreError> {
-    let rows = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])?;
-    Ok(rows.rows.first().and_then(|r| r.get::<i64>(0)).unwrap_or(0))
-}
-
-/// Applies the migrations this database has not seen, each in its own transaction.
-pub fn migrate(db: &Connection) -> Result<(), StoreError> {
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (
-            version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-        &[],
-    )?;
-    let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
-    if current_version(db)? >= latest {
-        return Ok(());
-    }
-    for (version, statements) in MIGRATIONS {
-        super::transaction(db, |db| {
-            // Re-read under the lock: a concurrent request may have migrated meanwhile.
-            if current_version(db)? >= *version {
-                return Ok::<_, StoreError>(());
-            }
-            for statement in *statements {
-                db.execute(statement, &[])?;
-            }
-            db.execute(
-                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                &[
-                    Value::Integer(*version),
-                    Value::Integer(timestamp::Timestamp::now().millis()),
-                ],
-            )?;
-            Ok(())
-        })?;
-    }
-    Ok(())
-}
