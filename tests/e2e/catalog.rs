@@ -2,37 +2,19 @@
 //! `reen:catalog/catalog` WIT export composed into an importer (the `catalog-probe` fixture).
 
 use crate::api::{SignedIn, TestUser, body};
-use crate::helpers::{TestApp, repo_root, spawn_app_with_catalog_probe};
+use crate::helpers::{TestApp, manifest_with_fixture, spawn_app_with_catalog_probe};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The project's manifest plus the probe component composed with `products.wasm`, written
-/// under `target/` with absolute paths (built once per test run).
+/// The project's manifest plus the probe component composed with `products.wasm` (built once
+/// per test run).
 pub fn probe_manifest() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let root = repo_root();
-        let status = std::process::Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--target",
-                "wasm32-wasip2",
-                "--release",
-                "-p",
-                "catalog-probe",
-            ])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the catalog-probe fixture");
-        let release = root.join("target/wasm32-wasip2/release");
-        let project = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
-        let manifest = project.replace(
-            "source = \"target/",
-            &format!("source = \"{}/target/", root.display()),
-        ) + format!(
+        manifest_with_fixture(
+            "catalog-probe",
             r#"
 [[trigger.http]]
 route = "/e2e/..."
@@ -44,16 +26,9 @@ sqlite_databases = ["products"]
 key_value_stores = ["cache"]
 dependencies_inherit_configuration = true
 [component.catalog-probe.dependencies]
-"reen:catalog/catalog" = {{ path = "{release}/products.wasm" }}
+"reen:catalog/catalog" = { path = "{release}/products.wasm" }
 "#,
-            release = release.display()
         )
-        .as_str();
-        let dir = root.join("target/e2e");
-        std::fs::create_dir_all(&dir).expect("target/e2e");
-        let path = dir.join("spin.catalog-probe.toml");
-        std::fs::write(&path, manifest).expect("writing the probe manifest");
-        path
     })
     .clone()
 }

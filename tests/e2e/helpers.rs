@@ -106,3 +106,36 @@ async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> T
         clerk,
     }
 }
+
+/// Builds the fixture crate `package` for wasm and writes the project's `spin.toml` plus
+/// `component_toml` (where `{release}` stands for the wasm output directory) under
+/// `target/e2e/`, with every `source` absolute. For fixtures that import a leaf's WIT export.
+pub fn manifest_with_fixture(package: &str, component_toml: &str) -> PathBuf {
+    let root = repo_root();
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+            "-p",
+            package,
+        ])
+        .current_dir(&root)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the {package} fixture");
+    let release = root.join("target/wasm32-wasip2/release");
+    let project = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
+    let manifest = project.replace(
+        "source = \"target/",
+        &format!("source = \"{}/target/", root.display()),
+    ) + component_toml
+        .replace("{release}", &release.display().to_string())
+        .as_str();
+    let dir = root.join("target/e2e");
+    std::fs::create_dir_all(&dir).expect("target/e2e");
+    let path = dir.join(format!("spin.{package}.toml"));
+    std::fs::write(&path, manifest).expect("writing the fixture manifest");
+    path
+}

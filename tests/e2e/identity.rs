@@ -4,37 +4,19 @@
 //! and the guards).
 
 use crate::api::{SignedIn, body};
-use crate::helpers::{repo_root, spawn_app_with_identity_probe};
+use crate::helpers::{manifest_with_fixture, spawn_app_with_identity_probe};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// The project's manifest plus the probe component composed with `auth.wasm`, written under
-/// `target/` with absolute paths (built once per test run).
+/// The project's manifest plus the probe component composed with `auth.wasm` (built once per
+/// test run).
 pub fn probe_manifest() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let root = repo_root();
-        let status = std::process::Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--target",
-                "wasm32-wasip2",
-                "--release",
-                "-p",
-                "identity-probe",
-            ])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the identity-probe fixture");
-        let release = root.join("target/wasm32-wasip2/release");
-        let project = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
-        let manifest = project.replace(
-            "source = \"target/",
-            &format!("source = \"{}/target/", root.display()),
-        ) + format!(
+        manifest_with_fixture(
+            "identity-probe",
             r#"
 [[trigger.http]]
 route = "/e2e/..."
@@ -47,16 +29,9 @@ key_value_stores = ["identity"]
 allowed_outbound_hosts = ["http://auth.spin.internal"]
 dependencies_inherit_configuration = true
 [component.identity-probe.dependencies]
-"reen:identity/identity" = {{ path = "{release}/auth.wasm" }}
+"reen:identity/identity" = { path = "{release}/auth.wasm" }
 "#,
-            release = release.display()
         )
-        .as_str();
-        let dir = root.join("target/e2e");
-        std::fs::create_dir_all(&dir).expect("target/e2e");
-        let path = dir.join("spin.identity-probe.toml");
-        std::fs::write(&path, manifest).expect("writing the probe manifest");
-        path
     })
     .clone()
 }
