@@ -44,6 +44,7 @@ async fn route(req: Request, ctx: Rc<RequestContext>) -> Result<Response, AuthEr
         (Method::Post, ["internal", "v1", "clerk-users", clerk_id]) => {
             clerk::provision(clerk_id).await
         }
+        (Method::Post, ["internal", "v1", "anonymous"]) => users::anonymous().await,
         (Method::Put, ["internal", "v1", "fees", key]) => fees::charge(req, key).await,
         (Method::Delete, ["internal", "v1", "fees", key]) => fees::refund(key).await,
         _ => Err(RequestError::NoRoute {

@@ -11,7 +11,6 @@ use crate::store::{self, DATABASE};
 use auth_guard::projection;
 use auth_guard::{Guard, Principal, Role};
 use http_kit::{RequestContext, json, parse_json, parse_query};
-use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use timestamp::Timestamp;
@@ -223,11 +222,11 @@ pub async fn delete_product(
 ) -> Result<Response, ProductError> {
     let me = admin(&req, ctx).await?;
     let caller = me.user_id.clone();
-    idempotency::run_once(DATABASE, req, &caller, |req| async move {
+    idempotency::run_once(DATABASE, req, &caller, |_req| async move {
         let db = store::open()?;
         let product = owned(&db, id, &me)?;
         let anonymous = if product.order_count > 0 {
-            Some(anonymous_user_id(&req).await?)
+            Some(anonymous_user_id().await?)
         } else {
             None
         };
@@ -358,7 +357,7 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
             .map(|id| owned(&db, id, &me))
             .collect::<Result<Vec<_>, _>>()?;
         let anonymous = if products.iter().any(|p| p.order_count > 0) {
-            Some(anonymous_user_id(&req).await?)
+            Some(anonymous_user_id().await?)
         } else {
             None
         };
@@ -392,38 +391,25 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
     .await
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PublicUser {
-    id: String,
-    role: Role,
-}
-
-/// The ANONYMOUS system user's id, from auth's `find-all` (which creates that user on first
-/// use), asked by chaining with the caller's own token.
-async fn anonymous_user_id(req: &Request) -> Result<String, ProductError> {
+/// The ANONYMOUS system user's id, from auth's private endpoint (which creates that user on
+/// first need), by service chaining.
+async fn anonymous_user_id() -> Result<String, ProductError> {
     let unavailable = |e: String| ProductError::FeeUnavailable(e);
-    let mut builder = Request::builder();
-    builder
-        .method(Method::Get)
-        .uri("http://auth.spin.internal/api/v1/auth/find-all");
-    if let Some(auth) = req.header("authorization").and_then(|v| v.as_str()) {
-        builder.header("authorization", auth);
-    }
-    let response: Response = spin_sdk::http::send(builder.build())
+    let request = Request::builder()
+        .method(Method::Post)
+        .uri("http://auth.spin.internal/internal/v1/anonymous")
+        .build();
+    let response: Response = spin_sdk::http::send(request)
         .await
         .map_err(|e| unavailable(format!("{e:?}")))?;
     if *response.status() != 200 {
-        return Err(unavailable(format!(
-            "auth find-all answered {}",
-            response.status()
-        )));
+        return Err(unavailable(format!("auth answered {}", response.status())));
     }
-    let users: Vec<PublicUser> =
+    #[derive(serde::Deserialize)]
+    struct Anonymous {
+        id: String,
+    }
+    let anonymous: Anonymous =
         serde_json::from_slice(response.body()).map_err(|e| unavailable(e.to_string()))?;
-    users
-        .into_iter()
-        .find(|u| u.role == Role::Anonymous)
-        .map(|u| u.id)
-        .ok_or_else(|| unavailable("auth lists no ANONYMOUS user".into()))
+    Ok(anonymous.id)
 }

@@ -41,6 +41,16 @@ pub async fn get_user(
 }
 
 /// GET /api/v1/auth/find-all — public records of every user, the ANONYMOUS one included.
+/// `POST /internal/v1/anonymous` (service chaining only; no public route leads here): the
+/// ANONYMOUS system user's id, created on first need. `products` re-assigns ordered products
+/// to it on delete.
+pub async fn anonymous() -> Result<Response, AuthError> {
+    let db = store::open()?;
+    let anonymous = store::users::ensure_anonymous(&db, Timestamp::now())?;
+    store::projection::publish(&anonymous)?;
+    Ok(json(200, &json!({ "id": anonymous.id })))
+}
+
 pub async fn find_all(req: Request, ctx: &RequestContext) -> Result<Response, AuthError> {
     let db = store::open()?;
     caller(&req, ctx, &db).await?;
