@@ -443,10 +443,10 @@ pub struct BulkUpdateBody {
     pub updates: Vec<BulkPatch>,
 }
 
-/// `POST /products/bulk-delete` body.
+/// `{ids}`: the body of `POST /products/bulk-delete` and of the private batch lookup.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BulkDeleteBody {
+pub struct IdsBody {
     pub ids: Vec<String>,
 }
 

@@ -41,6 +41,7 @@ async fn route(req: Request, ctx: Rc<RequestContext>) -> Result<Response, Produc
         (Method::Delete, ["api", "v1", "products", id]) => {
             routes::delete_product(req, &ctx, id).await
         }
+        (Method::Post, ["internal", "v1", "products", "batch"]) => routes::batch(req).await,
         _ => Err(RequestError::NoRoute {
             method: method.to_string(),
             path: path.clone(),

@@ -191,6 +191,23 @@ pub fn find_product(db: &Connection, id: &str) -> Result<Option<Product>, StoreE
     result.rows().next().map(|row| decode(&row)).transpose()
 }
 
+/// The products with these ids, in the order asked; unknown ids are left out. One query.
+pub fn find_products(db: &Connection, ids: &[String]) -> Result<Vec<Product>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let sql = format!("{SELECT} WHERE id IN ({marks})");
+    let mut params = vec![int(Timestamp::now().millis())];
+    params.extend(ids.iter().map(|id| text(id)));
+    let result = db.execute(&sql, &params)?;
+    let mut found = result
+        .rows()
+        .map(|row| decode(&row).map(|p| (p.id.clone(), p)))
+        .collect::<Result<std::collections::HashMap<_, _>, _>>()?;
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 /// Inserts a new product owned by `admin_id`.
 pub fn insert_product(
     db: &Connection,
