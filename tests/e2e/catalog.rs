@@ -245,3 +245,59 @@ async fn fifty_parallel_reservations_of_stock_ten_yield_exactly_ten() {
     assert_eq!((won, refused), (10, 40), "{answers:?}");
     assert_eq!(stock(&app, &lamp).await["available"], 0);
 }
+
+/// The listing filters and sorts by the stock it shows (available, not on hand).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quantity_filters_and_sorting_use_the_available_stock_shown() {
+    let app = spawn_app_with_catalog_probe().await;
+    let (seller, lamp) = seller_with_product(&app, 10).await;
+    let res = seller
+        .post(
+            "/api/v1/products",
+            json!({ "name": "Vase", "price": 20, "quantity": 5 }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let vase = body(res).await["id"].as_str().expect("id").to_owned();
+    let mine = format!("adminId={}", seller.id);
+    let listed = |query: String| {
+        let app = &app;
+        async move {
+            let res = app.get(&format!("/api/v1/products?{query}")).await;
+            assert_eq!(res.status(), 200, "{query}");
+            let list = body(res).await;
+            list.as_array()
+                .expect("an array")
+                .iter()
+                .map(|p| (p["id"].as_str().unwrap().to_owned(), p["quantity"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listed(format!("{mine}&minQuantity=6")).await,
+        vec![(lamp.clone(), json!(10))]
+    );
+
+    // 8 of the lamp's 10 held: it shows 2, so it no longer has 6 and now has at most 3.
+    reserve(&app, "held", &lamp, 8, now_ms() + 600_000).await;
+    assert!(listed(format!("{mine}&minQuantity=6")).await.is_empty());
+    assert_eq!(
+        listed(format!("{mine}&maxQuantity=3")).await,
+        vec![(lamp.clone(), json!(2))]
+    );
+    assert_eq!(
+        listed(format!("{mine}&sortBy=quantity&order=desc")).await,
+        vec![(vase.clone(), json!(5)), (lamp.clone(), json!(2))]
+    );
+    let page = app
+        .get(&format!("/api/v1/products?{mine}&maxQuantity=3&page=1"))
+        .await;
+    assert_eq!(body(page).await["meta"]["total"], 1, "the count agrees");
+
+    // Released: back to 10.
+    probe(&app, "release/held", json!({})).await;
+    assert_eq!(
+        listed(format!("{mine}&sortBy=quantity&order=desc")).await,
+        vec![(lamp, json!(10)), (vase, json!(5))]
+    );
+}

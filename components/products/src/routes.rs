@@ -7,7 +7,7 @@ use crate::domain::{
 };
 use crate::errors::{ProductError, StoreError};
 use crate::fees;
-use crate::store::{self, DATABASE};
+use crate::store::{self, DATABASE, Stock};
 use auth_guard::projection;
 use auth_guard::{Guard, Principal, Role};
 use http_kit::{RequestContext, json, parse_json, parse_query};
@@ -104,12 +104,16 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
     // Read before the products: a hold made in between makes the entry expire earlier, never
     // later.
     let valid_until = store::next_expiry(&db, now)?;
-    let products = store::list_products(&db, &filter)?;
+    let stock = match valid_until {
+        Some(_) => Stock::LessHolds { now },
+        None => Stock::OnHand,
+    };
+    let products = store::list_products(&db, &filter, stock)?;
     let views = names.views(&products)?;
     let body = match filter.page {
         None => serde_json::to_vec(&views),
         Some(page) => {
-            let total = store::count_products(&db, &filter)?;
+            let total = store::count_products(&db, &filter, stock)?;
             let meta = PageMeta::new(total, page);
             serde_json::to_vec(&json!({ "products": views, "meta": meta }))
         }

@@ -3,7 +3,7 @@
 
 pub mod reservations;
 
-use crate::domain::{ListFilter, Product, ProductFields};
+use crate::domain::{ListFilter, Product, ProductFields, SortBy};
 use crate::errors::StoreError;
 use money::Money;
 use spin_sdk::sqlite3::{Connection, Row, Value};
@@ -154,12 +154,28 @@ pub(crate) fn int(i: i64) -> Value {
     Value::Integer(i)
 }
 
+/// Units of product `p` held by active, unexpired reservations. One parameter: now (Unix ms).
+pub(crate) const HELD: &str = "(SELECT COALESCE(SUM(l.quantity), 0) FROM reservation_lines l \
+    WHERE l.product_id = p.id AND l.active = 1 AND l.expires_at > ?)";
+
 /// Every column, and `available`: on hand minus active holds. The first parameter is now.
-const SELECT: &str = "SELECT id, name, description, price, quantity, image_urls, admin_id, \
-    order_count, created_at, updated_at, \
-    MAX(0, quantity - (SELECT COALESCE(SUM(l.quantity), 0) FROM reservation_lines l \
-        WHERE l.product_id = p.id AND l.active = 1 AND l.expires_at > ?)) AS available \
-    FROM products p";
+fn select() -> String {
+    format!(
+        "SELECT id, name, description, price, quantity, image_urls, admin_id, order_count, \
+         created_at, updated_at, MAX(0, quantity - {HELD}) AS available FROM products p"
+    )
+}
+
+/// How a listing reads the stock it filters and sorts by: what the JSON shows, available
+/// units. While no hold is active that equals on-hand stock, and the indexed column answers;
+/// otherwise every candidate row's holds are summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stock {
+    /// No active hold: `quantity` is the available stock.
+    OnHand,
+    /// Some holds are active: available = on hand − held.
+    LessHolds { now: Timestamp },
+}
 
 fn decode(row: &Row<'_>) -> Result<Product, StoreError> {
     let bad = |what: &str| StoreError(format!("products row has a bad {what}"));
@@ -186,7 +202,7 @@ fn urls_json(urls: &[String]) -> String {
 
 /// One product by id.
 pub fn find_product(db: &Connection, id: &str) -> Result<Option<Product>, StoreError> {
-    let sql = format!("{SELECT} WHERE id = ?");
+    let sql = format!("{} WHERE id = ?", select());
     let result = db.execute(&sql, &[int(Timestamp::now().millis()), text(id)])?;
     result.rows().next().map(|row| decode(&row)).transpose()
 }
@@ -197,7 +213,7 @@ pub fn find_products(db: &Connection, ids: &[String]) -> Result<Vec<Product>, St
         return Ok(Vec::new());
     }
     let marks = vec!["?"; ids.len()].join(", ");
-    let sql = format!("{SELECT} WHERE id IN ({marks})");
+    let sql = format!("{} WHERE id IN ({marks})", select());
     let mut params = vec![int(Timestamp::now().millis())];
     params.extend(ids.iter().map(|id| text(id)));
     let result = db.execute(&sql, &params)?;
@@ -313,8 +329,8 @@ pub fn reassign_product(
 }
 
 /// The `WHERE` clause and its parameters for `filter`.
-fn conditions(filter: &ListFilter) -> (String, Vec<Value>) {
-    let mut clauses = Vec::new();
+fn conditions(filter: &ListFilter, stock: Stock) -> (String, Vec<Value>) {
+    let mut clauses: Vec<String> = Vec::new();
     let mut params = Vec::new();
     if let Some(name) = &filter.name {
         // LIKE is case-insensitive for ASCII; escape its wildcards in the user's text.
@@ -322,27 +338,42 @@ fn conditions(filter: &ListFilter) -> (String, Vec<Value>) {
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        clauses.push("name LIKE ? ESCAPE '\\'");
+        clauses.push("name LIKE ? ESCAPE '\\'".into());
         params.push(text(&format!("%{escaped}%")));
     }
     if let Some(min) = filter.min_price {
-        clauses.push("price >= ?");
+        clauses.push("price >= ?".into());
         params.push(int(min.cents()));
     }
     if let Some(max) = filter.max_price {
-        clauses.push("price <= ?");
+        clauses.push("price <= ?".into());
         params.push(int(max.cents()));
     }
+    // Available never exceeds on hand, so `quantity >= min` is exact while no hold is active
+    // and an indexable pre-filter otherwise.
     if let Some(min) = filter.min_quantity {
-        clauses.push("quantity >= ?");
+        clauses.push("quantity >= ?".into());
         params.push(int(min));
     }
+    let mut available = |op: &str, bound: i64| match stock {
+        Stock::OnHand => {
+            clauses.push(format!("quantity {op} ?"));
+            params.push(int(bound));
+        }
+        Stock::LessHolds { now } => {
+            clauses.push(format!("quantity - {HELD} {op} ?"));
+            params.push(int(now.millis()));
+            params.push(int(bound));
+        }
+    };
+    if let (Some(min), Stock::LessHolds { .. }) = (filter.min_quantity, stock) {
+        available(">=", min);
+    }
     if let Some(max) = filter.max_quantity {
-        clauses.push("quantity <= ?");
-        params.push(int(max));
+        available("<=", max);
     }
     if let Some(admin) = &filter.admin_id {
-        clauses.push("admin_id = ?");
+        clauses.push("admin_id = ?".into());
         params.push(text(admin));
     }
     let sql = if clauses.is_empty() {
@@ -354,15 +385,21 @@ fn conditions(filter: &ListFilter) -> (String, Vec<Value>) {
 }
 
 /// The products matching `filter`, sorted, and the page of it when one is asked for.
-pub fn list_products(db: &Connection, filter: &ListFilter) -> Result<Vec<Product>, StoreError> {
-    let (where_sql, conditions_params) = conditions(filter);
+pub fn list_products(
+    db: &Connection,
+    filter: &ListFilter,
+    stock: Stock,
+) -> Result<Vec<Product>, StoreError> {
+    let (where_sql, conditions_params) = conditions(filter, stock);
     let mut params = vec![int(Timestamp::now().millis())];
     params.extend(conditions_params);
     let dir = filter.order.sql();
-    let mut sql = format!(
-        "{SELECT}{where_sql} ORDER BY {} {dir}, id {dir}",
-        filter.sort_by.column()
-    );
+    let column = match (filter.sort_by, stock) {
+        // The result column: SQLite lets ORDER BY name it.
+        (SortBy::Quantity, Stock::LessHolds { .. }) => "available",
+        (sort_by, _) => sort_by.column(),
+    };
+    let mut sql = format!("{}{where_sql} ORDER BY {column} {dir}, id {dir}", select());
     if let Some(page) = filter.page {
         sql.push_str(" LIMIT ? OFFSET ?");
         params.push(int(i64::from(page.limit)));
@@ -373,9 +410,13 @@ pub fn list_products(db: &Connection, filter: &ListFilter) -> Result<Vec<Product
 }
 
 /// How many products match `filter`.
-pub fn count_products(db: &Connection, filter: &ListFilter) -> Result<i64, StoreError> {
-    let (where_sql, params) = conditions(filter);
-    let sql = format!("SELECT COUNT(*) AS n FROM products{where_sql}");
+pub fn count_products(
+    db: &Connection,
+    filter: &ListFilter,
+    stock: Stock,
+) -> Result<i64, StoreError> {
+    let (where_sql, params) = conditions(filter, stock);
+    let sql = format!("SELECT COUNT(*) AS n FROM products p{where_sql}");
     let result = db.execute(&sql, &params)?;
     Ok(result
         .rows()

@@ -2,15 +2,11 @@
 //! Each runs in one `BEGIN IMMEDIATE` transaction, so concurrent calls queue on SQLite's write
 //! lock and every availability check sees the holds committed before it.
 
-use super::{int, text, transaction};
+use super::{HELD, int, text, transaction};
 use crate::domain::ReservationLines;
 use crate::errors::StoreError;
 use spin_sdk::sqlite3::Connection;
 use timestamp::Timestamp;
-
-/// Units of a product held by active, unexpired reservations (SQL, `?` = now).
-const HELD: &str = "(SELECT COALESCE(SUM(l.quantity), 0) FROM reservation_lines l
-    WHERE l.product_id = p.id AND l.active = 1 AND l.expires_at > ?)";
 
 /// A product as the catalog export reports it.
 pub struct StockRow {
