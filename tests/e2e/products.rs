@@ -353,6 +353,43 @@ async fn a_read_after_a_write_sees_the_write_and_unchanged_reads_are_304() {
     assert_eq!(public_list(&app, "?limit=5").await["meta"]["total"], 0);
 }
 
+/// The cache entries in the app's `cache` key-value file (reen-host keeps Spin's layout).
+fn cached_entries(app: &TestApp) -> Vec<String> {
+    let file = app
+        .app
+        .state_dir()
+        .expect("a state dir")
+        .join("cache_kv.db");
+    let db = rusqlite::Connection::open(file).expect("the cache file opens");
+    let mut query = db
+        .prepare("SELECT key FROM spin_key_value WHERE store = 'cache' AND key LIKE 'products:%:%'")
+        .expect("query");
+    query
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("keys")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_deletes_the_cache_entries_it_made_stale() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let product = create(&ada, mug()).await;
+    let path = format!("/api/v1/products/{}", product["id"].as_str().expect("id"));
+    for query in ["", "?limit=5", "?name=mug", "?sortBy=price&order=asc"] {
+        public_list(&app, query).await;
+    }
+    assert_eq!(app.get(&path).await.status(), 200);
+    assert_eq!(cached_entries(&app).len(), 5, "four lists and one product");
+
+    let res = ada.patch(&path, json!({ "price": 9.99 })).await;
+    assert_eq!(res.status(), 200);
+    assert!(cached_entries(&app).is_empty(), "the write swept them");
+    assert_eq!(public_list(&app, "").await[0]["price"], 9.99);
+    assert_eq!(cached_entries(&app).len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_writes_are_all_or_nothing_with_one_fee() {
     let app = spawn_app().await;

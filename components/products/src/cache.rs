@@ -6,7 +6,7 @@
 //! answered never finds an entry made before it: entries are only ever stored under the
 //! generation their reader saw before reading the database. The token is unique (not a
 //! counter) so two concurrent writers can never set the same value back. Entries of old
-//! generations are simply never read again.
+//! generations are never read again; the write that retires them deletes them.
 //!
 //! Reads show availability (on hand minus unexpired holds), which changes when a hold expires
 //! without any write, so an entry also records when the next hold expires and is not used
@@ -92,9 +92,29 @@ impl Cache {
 /// Makes every cached read stale. Call after the write committed and before answering.
 pub fn invalidate() -> Result<(), StoreError> {
     let store = Store::open(STORE).map_err(|e| StoreError(format!("cache: {e:?}")))?;
+    let generation = ids::new_id();
     store
-        .set(GENERATION, ids::new_id().as_bytes())
-        .map_err(|e| StoreError(format!("cache: {e:?}")))
+        .set(GENERATION, generation.as_bytes())
+        .map_err(|e| StoreError(format!("cache: {e:?}")))?;
+    sweep(&store, &generation);
+    Ok(())
+}
+
+/// Deletes the entries of every other generation: nothing reads them again, and Spin's
+/// key-value store has no expiry, so they would stay forever. Best effort: what a failure (or
+/// a reader still storing under the old generation) leaves behind goes with the next write.
+fn sweep(store: &Store, current: &str) {
+    let Ok(keys) = store.get_keys() else { return };
+    let live = format!("products:{current}:");
+    let stale = keys
+        .iter()
+        .filter(|k| k.starts_with("products:") && *k != GENERATION && !k.starts_with(&live));
+    for key in stale {
+        if let Err(e) = store.delete(key) {
+            eprintln!("cache: could not delete a stale entry: {e:?}");
+            return;
+        }
+    }
 }
 
 /// A strong entity tag of a body: FNV-1a 64 of its bytes.
