@@ -33,20 +33,20 @@ dependencies_inherit_configuration = true
     .clone()
 }
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
         .as_millis() as i64
 }
 
-async fn probe(app: &TestApp, path: &str, body: Value) -> Value {
+pub async fn probe(app: &TestApp, path: &str, body: Value) -> Value {
     let res = app.post_json(&format!("/e2e/catalog/{path}"), &body).await;
     assert_eq!(res.status(), 200, "probe {path}");
     crate::api::body(res).await
 }
 
-async fn reserve(app: &TestApp, id: &str, product: &str, quantity: u32, expires: i64) -> Value {
+pub async fn reserve(app: &TestApp, id: &str, product: &str, quantity: u32, expires: i64) -> Value {
     let lines = json!([{ "productId": product, "quantity": quantity }]);
     probe(
         app,

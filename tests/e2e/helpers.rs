@@ -80,7 +80,13 @@ async fn spawn_manifest(manifest: PathBuf) -> TestApp {
     spawn_manifest_with(manifest, &[]).await
 }
 
-async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> TestApp {
+/// Where the app publishes domain events unless a test gives it a Redis server: a loopback
+/// port nothing listens on, so events wait in the outbox (a machine's own Redis on the default
+/// port is never touched).
+const NO_REDIS: &str = "redis://127.0.0.1:9";
+
+/// The app from `manifest` with `variables` set (after the test defaults, so they win).
+pub async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> TestApp {
     build_components();
     let root = repo_root();
     let mut options =
@@ -95,7 +101,8 @@ async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> T
         .variable("clerk_api_base", clerk.base_url())
         .variable("clerk_secret_key", fake_clerk::SECRET_KEY)
         .variable("clerk_webhook_secret", fake_clerk::webhook_secret())
-        .variable("frontend_base_url", fake_clerk::ORIGIN);
+        .variable("frontend_base_url", fake_clerk::ORIGIN)
+        .variable("redis_url", NO_REDIS);
     let options = variables.iter().fold(options, |options, (name, value)| {
         options.variable(*name, *value)
     });

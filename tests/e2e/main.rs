@@ -10,4 +10,5 @@ mod auth_users;
 mod catalog;
 mod health;
 mod identity;
+mod product_events;
 mod products;

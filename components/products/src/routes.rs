@@ -183,10 +183,19 @@ pub async fn create_product(req: Request, ctx: &RequestContext) -> Result<Respon
             )?)
         })
         .await?;
-        cache::invalidate()?;
+        committed(&db)?;
         product_json(201, &product)
     })
     .await
+}
+
+/// After a seller's write committed and before it answers: cached reads go stale, and the
+/// domain events it recorded (`product.removed`) go to the events channel — best effort, a
+/// failed publish waits in the outbox for the next write.
+fn committed(db: &spin_sdk::sqlite3::Connection) -> Result<(), ProductError> {
+    cache::invalidate()?;
+    outbox::relay(db);
+    Ok(())
 }
 
 /// The product, if the caller owns it: 404 when missing, 403 when another seller's.
@@ -224,7 +233,7 @@ pub async fn update_product(
                 .ok_or_else(|| ProductError::Conflict(id.to_owned()))
         })
         .await?;
-        cache::invalidate()?;
+        committed(&db)?;
         product_json(200, &product)
     })
     .await
@@ -258,7 +267,7 @@ pub async fn delete_product(
             }
             Ok(())
         })?;
-        cache::invalidate()?;
+        committed(&db)?;
         product_json(200, &product)
     })
     .await
@@ -299,7 +308,7 @@ pub async fn bulk_create(req: Request, ctx: &RequestContext) -> Result<Response,
             })
         })
         .await?;
-        cache::invalidate()?;
+        committed(&db)?;
         views_json(201, &products)
     })
     .await
@@ -348,7 +357,7 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
             })
         })
         .await?;
-        cache::invalidate()?;
+        committed(&db)?;
         views_json(200, &products)
     })
     .await
@@ -394,7 +403,7 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
             }
             Ok::<_, ProductError>((deleted, anonymized))
         })?;
-        cache::invalidate()?;
+        committed(&db)?;
         Ok(json(
             200,
             &json!({ "deleted": deleted, "anonymized": anonymized }),

@@ -69,14 +69,10 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[
             // When the next hold expires: cached reads showing availability are good until then.
             "CREATE INDEX reservation_lines_expiry ON reservation_lines (expires_at)
             WHERE active = 1",
-            // Domain events written in the transaction of the change they report (an outbox),
-            // published to the events channel once the events domain declares it.
-            "CREATE TABLE outbox (
-            id TEXT PRIMARY KEY,
-            payload TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            published_at INTEGER)",
-            "CREATE INDEX outbox_pending ON outbox (created_at) WHERE published_at IS NULL",
+            // Domain events written in the transaction of the change they report (the
+            // `outbox` crate publishes them to the events channel).
+            outbox::SCHEMA[0],
+            outbox::SCHEMA[1],
         ],
     ),
 ];
@@ -284,33 +280,22 @@ pub fn delete_product(db: &Connection, id: &str, now: Timestamp) -> Result<(), S
     record_removed(db, id, "deleted", now)
 }
 
-/// Records the `product.removed` domain event in the outbox, so carts can drop the product:
+/// Records the `product.removed` domain event in the outbox, so carts can drop the product
+/// (`reason`: `deleted`, or `anonymized` — the product still exists because orders reference
+/// it, but it belongs to the ANONYMOUS user and is no longer for sale):
 ///
 /// ```json
 /// {"type": "product.removed", "id": "<event id>", "productId": "<product id>",
-///  "reason": "deleted" | "anonymized", "occurredAt": "2026-05-01T12:00:00.000Z"}
+///  "reason": "deleted", "occurredAt": "2026-05-01T12:00:00.000Z"}
 /// ```
-///
-/// `anonymized`: the product still exists (orders reference it) but belongs to the ANONYMOUS
-/// user and is no longer for sale.
 fn record_removed(
     db: &Connection,
     product_id: &str,
     reason: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let id = ids::new_id();
-    let payload = serde_json::json!({
-        "type": "product.removed",
-        "id": id,
-        "productId": product_id,
-        "reason": reason,
-        "occurredAt": now,
-    });
-    db.execute(
-        "INSERT INTO outbox (id, payload, created_at) VALUES (?, ?, ?)",
-        &[text(&id), text(&payload.to_string()), int(now.millis())],
-    )?;
+    let fields = [("productId", product_id.into()), ("reason", reason.into())];
+    outbox::record(db, "product.removed", &fields, now)?;
     Ok(())
 }
 

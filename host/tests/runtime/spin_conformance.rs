@@ -288,6 +288,18 @@ async fn real_spin_accepts_the_project_manifest_and_serves_health() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    // Products: its outbound hosts are variable templates (`{{ redis_url }}`), which Spin
+    // resolves when it prepares the instance; its database migrates on this first request.
+    let res = client
+        .get(format!("{base}/api/v1/products"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!([])
+    );
     let info: serde_json::Value = client
         .get(format!("{base}/.well-known/spin/info"))
         .send()
