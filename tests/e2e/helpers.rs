@@ -76,6 +76,12 @@ pub async fn spawn_app_with_catalog_probe() -> TestApp {
     spawn_manifest(crate::catalog::probe_manifest()).await
 }
 
+/// The app plus the `cart-probe` fixture (see `cart_wit.rs`).
+pub async fn spawn_app_with_cart_probe() -> TestApp {
+    build_components();
+    spawn_manifest(crate::cart_wit::probe_manifest()).await
+}
+
 async fn spawn_manifest(manifest: PathBuf) -> TestApp {
     spawn_manifest_with(manifest, &[]).await
 }
@@ -87,10 +93,20 @@ const NO_REDIS: &str = "redis://127.0.0.1:9";
 
 /// The app from `manifest` with `variables` set (after the test defaults, so they win).
 pub async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> TestApp {
+    start(AppOptions::for_tests(manifest), variables).await
+}
+
+/// A second app from `manifest` on `app`'s state directory, so both see the same databases and
+/// key-value stores: one deployment's data served by a differently wired app.
+pub async fn spawn_beside(app: &TestApp, manifest: PathBuf) -> TestApp {
+    let state = app.app.state_dir().expect("a test app has a state dir");
+    start(AppOptions::for_tests(manifest).state_dir(state), &[]).await
+}
+
+async fn start(options: AppOptions, variables: &[(&str, &str)]) -> TestApp {
     build_components();
     let root = repo_root();
-    let mut options =
-        AppOptions::for_tests(manifest).runtime_config(root.join("runtime-config.toml"));
+    let mut options = options.runtime_config(root.join("runtime-config.toml"));
     options.working_dir = Some(root);
     options.log_requests = false;
     let clerk = FakeClerk::start().await;
@@ -133,16 +149,22 @@ pub fn manifest_with_fixture(package: &str, component_toml: &str) -> PathBuf {
         .expect("cargo runs");
     assert!(status.success(), "building the {package} fixture");
     let release = root.join("target/wasm32-wasip2/release");
+    let component = component_toml.replace("{release}", &release.display().to_string());
+    project_manifest_variant(package, |project| project + component.as_str())
+}
+
+/// The project's `spin.toml` with every `source` absolute and then changed by `edit`, written
+/// to `target/e2e/spin.<name>.toml`.
+pub fn project_manifest_variant(name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
+    let root = repo_root();
     let project = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
-    let manifest = project.replace(
+    let project = project.replace(
         "source = \"target/",
         &format!("source = \"{}/target/", root.display()),
-    ) + component_toml
-        .replace("{release}", &release.display().to_string())
-        .as_str();
+    );
     let dir = root.join("target/e2e");
     std::fs::create_dir_all(&dir).expect("target/e2e");
-    let path = dir.join(format!("spin.{package}.toml"));
-    std::fs::write(&path, manifest).expect("writing the fixture manifest");
+    let path = dir.join(format!("spin.{name}.toml"));
+    std::fs::write(&path, edit(project)).expect("writing the manifest");
     path
 }

@@ -7,6 +7,8 @@ mod helpers;
 mod auth_clerk;
 mod auth_sessions;
 mod auth_users;
+mod cart;
+mod cart_wit;
 mod catalog;
 mod health;
 mod identity;

@@ -6,7 +6,7 @@ use crate::helpers::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
 /// A signed-up user upgraded to ADMIN (balance 3,840,000 afterwards).
-async fn new_admin<'a>(app: &'a TestApp, name: &str) -> TestUser<'a> {
+pub async fn new_admin<'a>(app: &'a TestApp, name: &str) -> TestUser<'a> {
     let user = app.new_user(name).await;
     let res = user
         .post("/api/v1/auth/update-user-role", json!({ "role": "ADMIN" }))
@@ -15,7 +15,7 @@ async fn new_admin<'a>(app: &'a TestApp, name: &str) -> TestUser<'a> {
     user
 }
 
-async fn create(seller: &TestUser<'_>, product: Value) -> Value {
+pub async fn create(seller: &TestUser<'_>, product: Value) -> Value {
     let res = seller.post("/api/v1/products", product).await;
     assert_eq!(res.status(), 201, "create succeeds");
     body(res).await

@@ -38,6 +38,13 @@ pub trait ApiError: std::error::Error {
     fn headers(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+
+    /// For a 5xx the client can act on (a 503 "try again shortly"): the message to send
+    /// instead of the generic one. It must hold no internal detail; the cause chain is still
+    /// only logged. `None` (the default) sends "Internal server error".
+    fn public_message(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The standard reason phrase for a status, as the original API used in `error`.
@@ -83,7 +90,8 @@ pub fn error_response(err: &dyn ApiError) -> Response {
             source = cause.source();
         }
         eprintln!("internal error: {chain}");
-        "Internal server error".to_owned()
+        err.public_message()
+            .unwrap_or_else(|| "Internal server error".to_owned())
     } else {
         err.to_string()
     };
@@ -150,5 +158,44 @@ impl ApiError for RequestError {
             Self::InvalidBody { errors, .. } | Self::InvalidQuery { errors, .. } => errors.clone(),
             _ => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("upstream said: secret detail")]
+    struct Unavailable {
+        public: bool,
+    }
+
+    impl ApiError for Unavailable {
+        fn status(&self) -> u16 {
+            503
+        }
+        fn public_message(&self) -> Option<String> {
+            self.public.then(|| "Try again shortly".to_owned())
+        }
+    }
+
+    fn message(err: &dyn ApiError) -> serde_json::Value {
+        let response = error_response(err);
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        body["message"].clone()
+    }
+
+    #[test]
+    fn a_server_fault_never_shows_its_detail() {
+        assert_eq!(
+            message(&Unavailable { public: false }),
+            "Internal server error"
+        );
+    }
+
+    #[test]
+    fn a_server_fault_may_show_its_public_message_instead() {
+        assert_eq!(message(&Unavailable { public: true }), "Try again shortly");
     }
 }
