@@ -551,6 +551,13 @@ async fn a_cart_read_fails_with_503_when_the_catalog_is_unreachable() {
     assert_eq!(res.status(), 503);
     let res = offline.call(Method::DELETE, &path, token, None).await;
     assert_eq!(res.status(), 503);
-
+    // What needs no catalog still works: a malformed edit, emptying the cart.
+    let other = json!({ "productId": "another-product", "quantity": 1 });
+    let res = offline.call(Method::PATCH, &path, token, Some(other)).await;
+    assert_eq!(res.status(), 400);
     assert_eq!(cart(&buyer).await, json!([item]), "nothing lost or changed");
+    let res = offline.call(Method::DELETE, CART, token, None).await;
+    assert_eq!(body(res).await, json!({ "deleted": 1 }));
+
+    assert_eq!(cart(&buyer).await, json!([]));
 }

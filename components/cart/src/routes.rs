@@ -2,7 +2,9 @@
 //! signed-in caller's own cart: another user's line is answered exactly like a missing one.
 
 use crate::catalog;
-use crate::domain::{AddBody, CartItem, CatalogProduct, MAX_ITEMS, PatchBody, Seller};
+use crate::domain::{
+    AddBody, CartItem, CartItemView, CatalogProduct, MAX_ITEMS, PatchBody, Seller,
+};
 use crate::errors::CartError;
 use crate::store::{self, DATABASE};
 use auth_guard::projection;
@@ -74,7 +76,7 @@ struct Line {
 }
 
 impl Line {
-    fn view(&self) -> crate::domain::CartItemView<'_> {
+    fn view(&self) -> CartItemView<'_> {
         self.item.view(&self.product)
     }
 }
@@ -112,15 +114,18 @@ async fn live(
     Ok(lines)
 }
 
-/// The caller's line `id` with its product: 404 when missing, another user's, or its product
-/// is gone.
-async fn live_line(db: &Connection, user_id: &str, id: &str) -> Result<Line, CartError> {
-    let not_found = || CartError::ItemNotFound(id.to_owned());
-    let item = store::find_item(db, user_id, id)?.ok_or_else(not_found)?;
+/// The caller's line `id`: 404 when missing or another user's.
+fn find(db: &Connection, user_id: &str, id: &str) -> Result<CartItem, CartError> {
+    store::find_item(db, user_id, id)?.ok_or_else(|| CartError::ItemNotFound(id.to_owned()))
+}
+
+/// `item` with its product: 404 (and the line deleted) when the product is gone.
+async fn live_line(db: &Connection, user_id: &str, item: CartItem) -> Result<Line, CartError> {
+    let id = item.id.clone();
     live(db, user_id, vec![item])
         .await?
         .pop()
-        .ok_or_else(not_found)
+        .ok_or(CartError::ItemNotFound(id))
 }
 
 /// POST /api/v1/cart-items `{productId, quantity}` — 201 the new CartItem.
@@ -170,7 +175,7 @@ pub async fn list_items(req: Request, ctx: &RequestContext) -> Result<Response, 
 pub async fn get_item(req: Request, ctx: &RequestContext, id: &str) -> Result<Response, CartError> {
     let me = caller(&req, ctx).await?;
     let db = store::open()?;
-    let line = live_line(&db, &me.user_id, id).await?;
+    let line = live_line(&db, &me.user_id, find(&db, &me.user_id, id)?).await?;
     Ok(json(200, &line.view()))
 }
 
@@ -186,8 +191,9 @@ pub async fn update_item(
     idempotency::run_once(DATABASE, req, user_id, |req| async move {
         let body: PatchBody = parse_json(req.body())?;
         let db = store::open()?;
-        let line = live_line(&db, user_id, id).await?;
-        let quantity = body.quantity_for(&line.item)?;
+        let item = find(&db, user_id, id)?;
+        let quantity = body.quantity_for(&item)?;
+        let line = live_line(&db, user_id, item).await?;
         line.product.check_purchase(line.seller, quantity)?;
         let item = store::set_quantity(&db, &line.item, quantity, Timestamp::now())?
             .ok_or_else(|| CartError::ItemNotFound(id.to_owned()))?;
@@ -206,7 +212,7 @@ pub async fn delete_item(
     let user_id = me.user_id.as_str();
     idempotency::run_once(DATABASE, req, user_id, |_req| async move {
         let db = store::open()?;
-        let line = live_line(&db, user_id, id).await?;
+        let line = live_line(&db, user_id, find(&db, user_id, id)?).await?;
         if !store::delete_item(&db, user_id, id)? {
             // Deleted by a concurrent request since it was read.
             return Err(CartError::ItemNotFound(id.to_owned()));
