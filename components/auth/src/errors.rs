@@ -95,12 +95,6 @@ impl From<spin_sdk::sqlite3::Error> for AuthError {
     }
 }
 
-impl From<auth_guard::projection::ProjectionError> for AuthError {
-    fn from(e: auth_guard::projection::ProjectionError) -> Self {
-        AuthError::Store(StoreError(e.to_string()))
-    }
-}
-
 impl From<crate::domain::password::HashingError> for AuthError {
     fn from(e: crate::domain::password::HashingError) -> Self {
         AuthError::Misconfigured(e.to_string())

@@ -102,9 +102,3 @@ impl From<spin_sdk::sqlite3::Error> for CartError {
         CartError::Store(e.into())
     }
 }
-
-impl From<auth_guard::projection::ProjectionError> for CartError {
-    fn from(e: auth_guard::projection::ProjectionError) -> Self {
-        CartError::Store(StoreError(e.to_string()))
-    }
-}

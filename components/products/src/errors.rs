@@ -77,9 +77,3 @@ impl From<spin_sdk::sqlite3::Error> for ProductError {
         ProductError::Store(e.into())
     }
 }
-
-impl From<auth_guard::projection::ProjectionError> for ProductError {
-    fn from(e: auth_guard::projection::ProjectionError) -> Self {
-        ProductError::Store(StoreError(e.to_string()))
-    }
-}

@@ -126,7 +126,7 @@ impl Guard {
 
     async fn resolve(&self, identity: TokenIdentity) -> Result<Principal, GuardError> {
         let store = projection::open().map_err(|e| GuardError::Misconfigured(e.to_string()))?;
-        let lookup = |r: Result<Option<IdentityRecord>, projection::ProjectionError>| {
+        let lookup = |r: Result<Option<IdentityRecord>, projection::StoreError>| {
             r.map_err(|e| GuardError::IdentityUnavailable(e.to_string()))
         };
         match identity {

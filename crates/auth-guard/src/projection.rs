@@ -6,6 +6,7 @@
 use crate::principal::Role;
 use serde::{Deserialize, Serialize};
 use spin_sdk::key_value::Store;
+pub use sqlite_store::StoreError;
 
 /// The key-value store label holding the projection.
 pub const STORE: &str = "identity";
@@ -33,22 +34,19 @@ fn clerk_key(clerk_id: &str) -> String {
     format!("clerk:{clerk_id}")
 }
 
-/// Errors reading or writing the projection.
-#[derive(Debug, thiserror::Error)]
-#[error("identity projection: {0}")]
-pub struct ProjectionError(String);
-
-fn kv_err(e: impl std::fmt::Debug) -> ProjectionError {
-    ProjectionError(format!("{e:?}"))
+/// A failure reading or writing the projection is a storage failure like any other: a server
+/// fault whose text is logged, never sent (components map [`StoreError`] to 500 already).
+fn kv_err(e: impl std::fmt::Debug) -> StoreError {
+    StoreError(format!("identity projection: {e:?}"))
 }
 
 /// Opens the projection store (the component must be granted `identity`).
-pub fn open() -> Result<Store, ProjectionError> {
+pub fn open() -> Result<Store, StoreError> {
     Store::open(STORE).map_err(kv_err)
 }
 
 /// The record of a user, if the user exists.
-pub fn user(store: &Store, user_id: &str) -> Result<Option<IdentityRecord>, ProjectionError> {
+pub fn user(store: &Store, user_id: &str) -> Result<Option<IdentityRecord>, StoreError> {
     match store.get(&user_key(user_id)).map_err(kv_err)? {
         Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(kv_err),
         None => Ok(None),
@@ -59,7 +57,7 @@ pub fn user(store: &Store, user_id: &str) -> Result<Option<IdentityRecord>, Proj
 pub fn user_by_clerk_id(
     store: &Store,
     clerk_id: &str,
-) -> Result<Option<IdentityRecord>, ProjectionError> {
+) -> Result<Option<IdentityRecord>, StoreError> {
     match store.get(&clerk_key(clerk_id)).map_err(kv_err)? {
         Some(id) => user(store, &String::from_utf8_lossy(&id)),
         None => Ok(None),
@@ -67,7 +65,7 @@ pub fn user_by_clerk_id(
 }
 
 /// Writes (or overwrites) a user's record and Clerk link. Auth only.
-pub fn put(store: &Store, record: &IdentityRecord) -> Result<(), ProjectionError> {
+pub fn put(store: &Store, record: &IdentityRecord) -> Result<(), StoreError> {
     let json = serde_json::to_vec(record).map_err(kv_err)?;
     store
         .set(&user_key(&record.user_id), &json)
@@ -81,7 +79,7 @@ pub fn put(store: &Store, record: &IdentityRecord) -> Result<(), ProjectionError
 }
 
 /// Removes a user and their Clerk link (account deleted). Auth only.
-pub fn remove(store: &Store, record: &IdentityRecord) -> Result<(), ProjectionError> {
+pub fn remove(store: &Store, record: &IdentityRecord) -> Result<(), StoreError> {
     if let Some(clerk_id) = &record.clerk_id {
         store.delete(&clerk_key(clerk_id)).map_err(kv_err)?;
     }
