@@ -1,4 +1,6 @@
-//! The load generator: N keep-alive HTTP/1.1 connections, each sending `GET /` back to back.
+//! The load generator: N keep-alive HTTP/1.1 connections, each sending GETs back to back (the
+//! path of each request comes from [`LoadConfig::paths`]: `/` for the hello component, a sequence
+//! of product pages for the products benchmark).
 //!
 //! Every connection runs from the start of the warm-up to the end of the run; only requests that
 //! *start* after the warm-up are recorded, so the measured window is exactly `duration` long and
@@ -10,24 +12,37 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep, timeout_at};
 
+/// The path of the next request; called once per request sent, from every connection.
+pub type Paths = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Every request to the same path.
+pub fn fixed(path: &str) -> Paths {
+    let path = path.to_owned();
+    Arc::new(move || path.clone())
+}
+
 /// What to send, and for how long.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct LoadConfig {
     pub addr: SocketAddr,
     pub connections: usize,
     pub warmup: Duration,
     pub duration: Duration,
+    pub paths: Paths,
 }
 
-/// The outcome of one run: successful latencies (sorted, in microseconds) and error count.
+/// The outcome of one run: successful latencies (sorted, in microseconds), error count, and
+/// how many requests were still in flight when the run ended (abandoned, not counted).
 #[derive(Debug, Default)]
 pub struct LoadReport {
     pub latencies_us: Vec<u64>,
     pub errors: u64,
+    pub cut_off: u64,
     pub duration: Duration,
 }
 
@@ -58,7 +73,10 @@ pub async fn run(config: LoadConfig) -> LoadReport {
     let measure_from = Instant::now() + config.warmup;
     let end = measure_from + config.duration;
     let workers: Vec<_> = (0..config.connections)
-        .map(|_| tokio::spawn(connection_loop(config.addr, measure_from, end)))
+        .map(|_| {
+            let paths = config.paths.clone();
+            tokio::spawn(connection_loop(config.addr, paths, measure_from, end))
+        })
         .collect();
     let mut report = LoadReport {
         duration: config.duration,
@@ -68,24 +86,31 @@ pub async fn run(config: LoadConfig) -> LoadReport {
         let sample = worker.await.expect("load worker panicked");
         report.latencies_us.extend(sample.latencies_us);
         report.errors += sample.errors;
+        report.cut_off += sample.cut_off;
     }
     report.latencies_us.sort_unstable();
     report
 }
 
-/// One GET / over a fresh connection: the readiness probe.
-pub async fn probe(addr: SocketAddr) -> anyhow::Result<StatusCode> {
+/// One GET `path` over a fresh connection: the readiness probe.
+pub async fn probe(addr: SocketAddr, path: &str) -> anyhow::Result<StatusCode> {
     let mut sender = connect(addr).await?;
-    get(&mut sender, addr).await
+    get(&mut sender, addr, path).await
 }
 
 #[derive(Default)]
 struct Sample {
     latencies_us: Vec<u64>,
     errors: u64,
+    cut_off: u64,
 }
 
-async fn connection_loop(addr: SocketAddr, measure_from: Instant, end: Instant) -> Sample {
+async fn connection_loop(
+    addr: SocketAddr,
+    paths: Paths,
+    measure_from: Instant,
+    end: Instant,
+) -> Sample {
     let mut sample = Sample::default();
     while Instant::now() < end {
         let mut sender = match timeout_at(end, connect(addr)).await {
@@ -108,8 +133,12 @@ async fn connection_loop(addr: SocketAddr, measure_from: Instant, end: Instant) 
             if sender.ready().await.is_err() {
                 break;
             }
-            let outcome = match timeout_at(end, get(&mut sender, addr)).await {
-                Err(_elapsed) => break,
+            let path = paths();
+            let outcome = match timeout_at(end, get(&mut sender, addr, &path)).await {
+                Err(_elapsed) => {
+                    sample.cut_off += 1;
+                    break;
+                }
                 Ok(outcome) => outcome,
             };
             let counted = start >= measure_from;
@@ -145,12 +174,13 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Empty<Bytes>>> 
     Ok(sender)
 }
 
-/// Sends `GET /` and reads the whole body, so the response is really complete.
+/// Sends `GET path` and reads the whole body, so the response is really complete.
 async fn get(
     sender: &mut SendRequest<Empty<Bytes>>,
     addr: SocketAddr,
+    path: &str,
 ) -> anyhow::Result<StatusCode> {
-    let request = Request::get("/")
+    let request = Request::get(path)
         .header(header::HOST, addr.to_string())
         .body(Empty::new())?;
     let response = sender.send_request(request).await?;
@@ -192,6 +222,7 @@ mod tests {
         let report = LoadReport {
             latencies_us: vec![1_000, 2_000, 3_000, 4_000],
             errors: 0,
+            cut_off: 0,
             duration: Duration::from_secs(2),
         };
         assert_eq!(report.requests_per_sec(), 2.0);

@@ -12,14 +12,13 @@
 //! starts. The load generator runs in this process and shares the machine's cores with the
 //! server, which is the same for every server, so the ratios between them are meaningful.
 
-mod load;
 mod native;
-mod servers;
 
 use anyhow::{Context as _, bail};
+use benches::app::{cargo, target_dir};
+use benches::load::{self, LoadConfig, LoadReport};
+use benches::servers::{self, Server};
 use clap::{Parser, Subcommand};
-use load::{LoadConfig, LoadReport};
-use servers::Server;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -76,10 +75,7 @@ fn main() -> anyhow::Result<()> {
     if cli.connections == 0 || cli.duration == 0 {
         bail!("--connections and --duration must be positive");
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("benches/ has a parent")?
-        .to_owned();
+    let root = benches::app::repo_root();
     let target = target_dir(&root);
     let scratch = tempfile::tempdir()?;
 
@@ -111,6 +107,7 @@ fn main() -> anyhow::Result<()> {
         connections: cli.connections,
         warmup: Duration::from_secs(cli.warmup),
         duration: Duration::from_secs(cli.duration),
+        paths: load::fixed("/"),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -143,32 +140,10 @@ async fn measure(
 ) -> anyhow::Result<LoadReport> {
     let addr = servers::free_addr()?;
     let mut server = Server::spawn(launch(addr), log)?;
-    server.wait_ready(addr, READY_LIMIT).await?;
+    server.wait_ready(addr, "/", READY_LIMIT).await?;
     let report = load::run(config(addr)).await;
     drop(server);
     Ok(report)
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
-}
-
-/// Runs `cargo ARGS` in the workspace root (the same cargo that runs us, when there is one).
-fn cargo(root: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("cargo {}", args.join(" "));
-    let status = Command::new(cargo)
-        .args(args)
-        .current_dir(root)
-        .status()
-        .context("running cargo")?;
-    if !status.success() {
-        bail!("cargo {} failed ({status})", args.join(" "));
-    }
-    Ok(())
 }
 
 /// The smallest Spin app: every path goes to the `hello` component.

@@ -41,15 +41,20 @@ impl Server {
         })
     }
 
-    /// Polls `GET /` until it answers 200, the process exits, or `limit` passes.
-    pub async fn wait_ready(&mut self, addr: SocketAddr, limit: Duration) -> anyhow::Result<()> {
+    /// Polls `GET path` until it answers 200, the process exits, or `limit` passes.
+    pub async fn wait_ready(
+        &mut self,
+        addr: SocketAddr,
+        path: &str,
+        limit: Duration,
+    ) -> anyhow::Result<()> {
         let deadline = Instant::now() + limit;
         let mut last = String::from("no answer");
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait()? {
                 bail!("exited ({status}) before answering\n{}", self.log_tail());
             }
-            match timeout(Duration::from_secs(2), load::probe(addr)).await {
+            match timeout(Duration::from_secs(2), load::probe(addr, path)).await {
                 Ok(Ok(StatusCode::OK)) => return Ok(()),
                 Ok(Ok(status)) => last = format!("answered {status}"),
                 Ok(Err(err)) => last = format!("{err:#}"),
@@ -63,8 +68,13 @@ impl Server {
         )
     }
 
+    /// The server's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The last lines the server printed, for error messages.
-    fn log_tail(&self) -> String {
+    pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(20)..].join("\n  ");

@@ -11,14 +11,10 @@
 //!    (the three should cost the same: one Argon2id hash each), next to a cheap protected GET;
 //! 2. `GET /api/v1/auth/users/me` with an HS256 access token on N keep-alive connections.
 
-mod client;
-
 use anyhow::{Context as _, bail};
+use benches::client::{self, Client};
+use benches::{app, servers};
 use clap::Parser;
-use client::Client;
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -39,63 +35,6 @@ struct Cli {
 }
 
 const PASSWORD: &str = "correct horse battery";
-
-/// The app as a child process, killed on drop.
-struct App(Child);
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_addr() -> anyhow::Result<SocketAddr> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
-}
-
-/// The repository's runtime config with every store moved into `dir`.
-fn runtime_config(root: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
-    let text = std::fs::read_to_string(root.join("runtime-config.toml"))?;
-    let moved = text.replace("path = \".spin/", &format!("path = \"{}/", dir.display()));
-    let path = dir.join("runtime-config.toml");
-    std::fs::write(&path, moved)?;
-    Ok(path)
-}
-
-fn start(root: &Path, dir: &Path, addr: SocketAddr) -> anyhow::Result<App> {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-p", "reen-host"])
-        .current_dir(root)
-        .status()?;
-    if !status.success() {
-        bail!("building reen-host failed");
-    }
-    let log = std::fs::File::create(dir.join("app.log"))?;
-    let child = Command::new(root.join("target/debug/reen-host"))
-        .arg("up")
-        .arg("--build")
-        .arg("-f")
-        .arg(root.join("spin.toml"))
-        .arg("--listen")
-        .arg(addr.to_string())
-        .arg("--runtime-config-file")
-        .arg(runtime_config(root, dir)?)
-        .args([
-            "--variable",
-            "jwt_secret=bench-jwt-secret-0123456789abcdef-0123",
-        ])
-        .args(["--variable", "clerk_secret_key=sk_test_bench"])
-        .args(["--variable", "clerk_webhook_secret=whsec_YmVuY2gtc2VjcmV0"])
-        .args(["--variable", "cookie_secure=false"])
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .spawn()
-        .context("starting reen-host")?;
-    Ok(App(child))
-}
 
 /// Summary statistics of latencies in microseconds.
 fn summary(samples: &mut [u64]) -> String {
@@ -127,13 +66,13 @@ async fn timed(
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .context("repo root")?
-        .to_owned();
+    let root = app::repo_root();
     let scratch = tempfile::tempdir()?;
-    let addr = free_addr()?;
-    let _app = start(&root, scratch.path(), addr)?;
+    let addr = servers::free_addr()?;
+    let host = app::build_host(&root)?;
+    app::runtime_config(&root, scratch.path())?;
+    let command = app::command(&host, &root, scratch.path(), addr, true);
+    let _app = servers::Server::spawn(command, &scratch.path().join("app.log"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

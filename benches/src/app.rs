@@ -1,0 +1,85 @@
+//! The real application (`spin.toml`, `runtime-config.toml`) on reen-host, with every database
+//! and key-value store in a private directory, as a child process (see [`crate::servers`]).
+
+use anyhow::{Context as _, bail};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root (this crate lives in `benches/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("benches/ is inside the workspace")
+        .to_owned()
+}
+
+/// The cargo target directory (`CARGO_TARGET_DIR` or `target/`).
+pub fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// Runs `cargo ARGS` in the workspace root (the same cargo that runs us, when there is one).
+pub fn cargo(root: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("cargo {}", args.join(" "));
+    let status = Command::new(cargo)
+        .args(args)
+        .current_dir(root)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Builds reen-host with the dev profile and answers the binary's path.
+pub fn build_host(root: &Path) -> anyhow::Result<PathBuf> {
+    cargo(root, &["build", "-p", "reen-host"])?;
+    Ok(target_dir(root).join("debug/reen-host"))
+}
+
+/// The repository's runtime config with every store moved into `dir` (SQLite databases and
+/// key-value files alike), written to `dir/runtime-config.toml`.
+pub fn runtime_config(root: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
+    let text = std::fs::read_to_string(root.join("runtime-config.toml"))?;
+    let moved = text.replace("path = \".spin/", &format!("path = \"{}/", dir.display()));
+    let path = dir.join("runtime-config.toml");
+    std::fs::write(&path, moved)?;
+    Ok(path)
+}
+
+/// The development variables of `.env.example`, so the three required secrets are set.
+const VARIABLES: &[&str] = &[
+    "jwt_secret=bench-jwt-secret-0123456789abcdef-0123",
+    "clerk_secret_key=sk_test_bench",
+    "clerk_webhook_secret=whsec_YmVuY2gtc2VjcmV0",
+    "cookie_secure=false",
+];
+
+/// `reen-host up` on the real `spin.toml` listening on `addr`, its stores in `dir` (which
+/// must hold the file [`runtime_config`] wrote); `build` adds `--build` (every component's
+/// build command, as `cargo up` runs them).
+pub fn command(host: &Path, root: &Path, dir: &Path, addr: SocketAddr, build: bool) -> Command {
+    let mut command = Command::new(host);
+    command
+        .arg("up")
+        .arg("-f")
+        .arg(root.join("spin.toml"))
+        .arg("--listen")
+        .arg(addr.to_string())
+        .arg("--runtime-config-file")
+        .arg(dir.join("runtime-config.toml"))
+        .current_dir(root);
+    if build {
+        command.arg("--build");
+    }
+    for variable in VARIABLES {
+        command.args(["--variable", variable]);
+    }
+    command
+}

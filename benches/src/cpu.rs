@@ -1,0 +1,71 @@
+//! How busy the machine was with something other than the benchmark: CPU time from
+//! `/proc/stat` (all CPUs, including time the hypervisor gave to other guests) minus what the
+//! server under test and this process used (`/proc/<pid>/stat`), over a run. Linux only; on
+//! other systems every reading is `None`.
+
+/// A reading of the counters, in clock ticks.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Every CPU's ticks, busy or idle.
+    total: u64,
+    /// Every CPU's busy ticks, including steal.
+    busy: u64,
+    /// The measured processes' user + system ticks.
+    ours: u64,
+}
+
+fn process_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: fields start after its closing parenthesis.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Reads the counters, counting `server` and this process as ours.
+pub fn sample(server: u32) -> Option<Sample> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal [guest guest_nice, already in user]
+    let (idle, iowait) = (*cpu.get(3)?, *cpu.get(4)?);
+    let total: u64 = cpu.iter().take(8).sum();
+    Some(Sample {
+        total,
+        busy: total - idle - iowait,
+        ours: process_ticks(server)? + process_ticks(std::process::id())?,
+    })
+}
+
+/// The share of the machine's CPU time between two samples that went to neither the server
+/// nor this process (other processes, the kernel on their behalf, other VMs), in percent.
+pub fn others_percent(before: Option<Sample>, after: Option<Sample>) -> Option<f64> {
+    let (before, after) = (before?, after?);
+    let total = after.total.checked_sub(before.total)?;
+    let busy = after.busy.checked_sub(before.busy)?;
+    let ours = after.ours.checked_sub(before.ours)?;
+    (total > 0).then(|| 100.0 * busy.saturating_sub(ours) as f64 / total as f64)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_counted_and_nothing_is_negative() {
+        let before = sample(std::process::id()).expect("procfs readable");
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        let after = sample(std::process::id());
+        let others = others_percent(Some(before), after).unwrap_or(0.0);
+        assert!((0.0..=100.0).contains(&others));
+    }
+}

@@ -1,0 +1,617 @@
+//! Products-list benchmark: `GET /api/v1/products?page=1&limit=20` of a 10,000-product
+//! catalogue through reen-host (the real app, the products component built for
+//! `wasm32-wasip2` in release as `cargo up` builds it) next to a native hyper + rusqlite server
+//! running the same SQL on the same `products.db`, cached and uncached, in one run.
+//!
+//! ```text
+//! cargo run -p benches --bin products-bench -- [--connections 64] [--duration 8] [--warmup 1]
+//!     [--products 10000] [--sellers 5] [--keep] [--reuse DIR] [--only RUN]...
+//! ```
+//!
+//! Build with the dev profile, as `cargo run -p benches` (dependencies at opt-level 3).
+//!
+//! 1. Seeding: `reen-host up --build` on the repository's `spin.toml` and `runtime-config.toml`
+//!    with every store moved into a temporary directory; the sellers sign up through auth; one
+//!    `GET /api/v1/products` makes the component create its schema; the products are then
+//!    inserted into that `products.db` (see `seed.rs`) and the cache generation is replaced,
+//!    as after any write.
+//! 2. Measuring, each server as its own process started for the run and killed after it,
+//!    under the closed-loop load of `load.rs` (N keep-alive connections, warm-up, then the
+//!    measured window):
+//!    - *cached*: every request is `?page=1&limit=20`. reen-host serves it from the `cache`
+//!      key-value store; the native server from an in-process map.
+//!    - *uncached*: request n asks for `?page=(n mod 500)+1&limit=20`, walking the whole
+//!      catalogue, a real 20-product page and the total count each time. For reen-host the
+//!      bench first records stock holds on a phantom product, one expiring every millisecond
+//!      (`seed::add_expiry_ticks`): the component keeps a cached list only until the next hold
+//!      expires, and a page comes back only 500 requests later, so every request misses with
+//!      no write during the run. The native server queries on every request; `native-open`
+//!      does too, on a new SQLite connection per request like the component. The holds are in
+//!      place for every uncached run, so all of them query the same data.
+//!
+//!    The bench checks the cache behaved as intended: the component writes its cache file once
+//!    per miss and never on a hit, so the file's change counter must advance once in a cached
+//!    run and once per request in an uncached one (`cache.rs`).
+//!
+//!    Before measuring, each native server's bodies for a few pages must equal reen-host's
+//!    byte for byte.
+
+mod cache;
+mod native;
+mod seed;
+
+use anyhow::{Context as _, bail, ensure};
+use benches::app;
+use benches::client::Client;
+use benches::cpu;
+use benches::load::{self, LoadConfig, LoadReport, Paths};
+use benches::servers::{self, Server};
+use cache::CacheFile;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The measured request.
+const PAGE_ONE: &str = "/api/v1/products?page=1&limit=20";
+const LIMIT: u64 = 20;
+const HEALTH: &str = "/api/v1/health";
+const PASSWORD: &str = "correct horse battery";
+
+#[derive(Parser)]
+#[command(
+    name = "products-bench",
+    about = "GET /api/v1/products?page=1&limit=20 on 10,000 products: reen-host vs native"
+)]
+struct Cli {
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Measured seconds per run (after the warm-up).
+    #[arg(long, default_value_t = 8)]
+    duration: u64,
+    /// Warm-up seconds per run, not measured.
+    #[arg(long, default_value_t = 1)]
+    warmup: u64,
+    /// Products in the catalogue.
+    #[arg(long, default_value_t = 10_000)]
+    products: usize,
+    /// Sellers (signed up through auth) the products are spread over.
+    #[arg(long, default_value_t = 5)]
+    sellers: usize,
+    /// Keep the state directory (databases, key-value files, logs) and print its path.
+    #[arg(long)]
+    keep: bool,
+    /// Use this state directory (one `--keep` left) instead of seeding a new one.
+    #[arg(long, value_name = "DIR")]
+    reuse: Option<PathBuf>,
+    /// Measure only these runs (repeatable): native-cached, reen-host-cached,
+    /// native-uncached, native-open-uncached, reen-host-uncached.
+    #[arg(long, value_name = "RUN")]
+    only: Vec<String>,
+    #[command(subcommand)]
+    command: Option<Internal>,
+}
+
+#[derive(Subcommand)]
+enum Internal {
+    /// The native baseline server (started by the benchmark itself).
+    #[command(hide = true)]
+    NativeServer {
+        #[arg(long)]
+        listen: SocketAddr,
+        #[arg(long)]
+        products: PathBuf,
+        #[arg(long)]
+        identity: PathBuf,
+        #[arg(long)]
+        cache: bool,
+        /// A new SQLite connection for every request.
+        #[arg(long)]
+        open_per_request: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Contender {
+    ReenHost,
+    Native,
+    /// The native server opening a new SQLite connection per request, as the component's
+    /// `Connection::open` does through Spin's API: what that model costs without wasm.
+    NativeOpen,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Cached,
+    Uncached,
+}
+
+impl Contender {
+    fn name(self) -> &'static str {
+        match self {
+            Contender::ReenHost => "reen-host",
+            Contender::Native => "native",
+            Contender::NativeOpen => "native-open",
+        }
+    }
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Cached => "cached",
+            Mode::Uncached => "uncached",
+        }
+    }
+}
+
+/// One measured run.
+struct Run {
+    server: Contender,
+    mode: Mode,
+    report: LoadReport,
+    /// Requests sent (warm-up and measured window, including any cut off at the end).
+    sent: u64,
+    /// reen-host: write transactions on the cache file during the run (one per miss).
+    writes: Option<u64>,
+    /// CPU time that went to neither the server nor the bench during the run, in percent of
+    /// the machine (other processes, other VMs).
+    others: Option<f64>,
+}
+
+/// Everything the runs share.
+struct Bench {
+    cli: Cli,
+    root: PathBuf,
+    host: PathBuf,
+    state: PathBuf,
+    pages: u64,
+    /// reen-host's bodies for a few pages, which the native server must reproduce.
+    reference: Vec<(String, Vec<u8>)>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Internal::NativeServer {
+        listen,
+        products,
+        identity,
+        cache,
+        open_per_request,
+    }) = cli.command
+    {
+        return native::serve(listen, products, identity, cache, open_per_request);
+    }
+    ensure!(
+        cli.connections > 0 && cli.duration > 0,
+        "--connections and --duration must be positive"
+    );
+    ensure!(
+        (1..=seed::SELLER_NAMES.len()).contains(&cli.sellers),
+        "--sellers must be 1..={}",
+        seed::SELLER_NAMES.len()
+    );
+    ensure!(
+        cli.products as u64 >= 4 * LIMIT,
+        "--products must be at least {}",
+        4 * LIMIT
+    );
+    let all = [
+        (Contender::Native, Mode::Cached),
+        (Contender::ReenHost, Mode::Cached),
+        (Contender::Native, Mode::Uncached),
+        (Contender::NativeOpen, Mode::Uncached),
+        (Contender::ReenHost, Mode::Uncached),
+    ];
+    let label = |(server, mode): &(Contender, Mode)| format!("{}-{}", server.name(), mode.name());
+    for only in &cli.only {
+        ensure!(
+            all.iter().any(|run| label(run) == *only),
+            "--only {only}: not a run (one of {})",
+            all.iter().map(label).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let chosen: Vec<_> = all
+        .into_iter()
+        .filter(|run| cli.only.is_empty() || cli.only.contains(&label(run)))
+        .collect();
+    let root = app::repo_root();
+    let host = app::build_host(&root)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("products-bench-")
+        .tempdir()?;
+    let state = match &cli.reuse {
+        Some(dir) => dir.clone(),
+        None => scratch.path().to_owned(),
+    };
+    app::runtime_config(&root, &state)?;
+    let pages = (cli.products as u64).div_ceil(LIMIT);
+    let mut bench = Bench {
+        cli,
+        root,
+        host,
+        state,
+        pages,
+        reference: Vec::new(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let runs = runtime.block_on(async {
+        bench.seed().await?;
+        let mut runs = Vec::new();
+        for (server, mode) in chosen {
+            eprintln!("measuring {} {} ...", server.name(), mode.name());
+            runs.push(bench.measure(server, mode).await?);
+        }
+        anyhow::Ok(runs)
+    })?;
+    print_report(&bench, &runs);
+    if bench.cli.keep && bench.cli.reuse.is_none() {
+        println!("\nstate kept in {}", scratch.keep().display());
+    }
+    Ok(())
+}
+
+impl Bench {
+    fn products_db(&self) -> PathBuf {
+        self.state.join("products.db")
+    }
+
+    fn cache_file(&self) -> CacheFile {
+        CacheFile::new(&self.state.join("cache_kv.db"))
+    }
+
+    fn page_path(page: u64) -> String {
+        format!("/api/v1/products?page={page}&limit={LIMIT}")
+    }
+
+    /// The real app on reen-host in the bench's state directory, logging to `log`.
+    fn reen_host(&self, addr: SocketAddr, build: bool, log: &str) -> anyhow::Result<Server> {
+        let mut command = app::command(&self.host, &self.root, &self.state, addr, build);
+        // reen-host logs every request at info level; logging is not what is measured.
+        command.env("RUST_LOG", "warn");
+        Server::spawn(command, &self.state.join(log))
+    }
+
+    /// Sellers, schema, products, and reen-host's reference bodies.
+    async fn seed(&mut self) -> anyhow::Result<()> {
+        let addr = servers::free_addr()?;
+        eprintln!("seeding: reen-host up --build (builds every component of spin.toml) ...");
+        let mut server = self.reen_host(addr, true, "seed.log")?;
+        server
+            .wait_ready(addr, HEALTH, Duration::from_secs(900))
+            .await?;
+        let mut c = Client::connect(addr).await?;
+        if self.cli.reuse.is_some() {
+            eprintln!("reusing the catalogue in {}", self.state.display());
+            // Left behind if an earlier run was interrupted.
+            seed::remove_expiry_ticks(&self.products_db())?;
+        } else {
+            self.populate(&mut c).await?;
+        }
+        let (status, body) = c.get(PAGE_ONE, None).await?;
+        ensure!(status == 200, "GET {PAGE_ONE} answered {status}: {body}");
+        let page: serde_json::Value = serde_json::from_str(&body)?;
+        let listed = page["products"].as_array().map_or(0, Vec::len) as u64;
+        let total = page["meta"]["total"].as_i64();
+        ensure!(
+            listed == LIMIT && total == Some(self.cli.products as i64),
+            "page 1 lists {listed} products of total {total:?}, expected {LIMIT} of {}",
+            self.cli.products
+        );
+        let unknown = page["products"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["admin"]["name"] == "Unknown")
+            .count();
+        ensure!(
+            unknown == 0,
+            "page 1 shows unknown sellers: the identity projection lacks them ({body})"
+        );
+        for page in [1, 2, self.pages / 2, self.pages] {
+            let path = Self::page_path(page);
+            let (status, body) = c.get(&path, None).await?;
+            ensure!(status == 200, "GET {path} answered {status}");
+            self.reference.push((path, body.into_bytes()));
+        }
+        drop(server);
+        Ok(())
+    }
+
+    /// Signs the sellers up, lets the component create its schema, inserts the products.
+    async fn populate(&self, c: &mut Client) -> anyhow::Result<()> {
+        let mut sellers = Vec::new();
+        for (i, name) in seed::SELLER_NAMES[..self.cli.sellers].iter().enumerate() {
+            let body = serde_json::json!({
+                "name": name, "email": format!("seller{i}@bench.example"), "password": PASSWORD,
+            });
+            let (status, answer) = c
+                .post_json("/api/v1/auth/sign-up", &body.to_string(), None)
+                .await?;
+            ensure!(status == 201, "sign-up answered {status}: {answer}");
+            let answer: serde_json::Value = serde_json::from_str(&answer)?;
+            let id = answer["user"]["id"]
+                .as_str()
+                .context("sign-up answer without user.id")?;
+            sellers.push(id.to_owned());
+        }
+        // The component creates its schema on its first request.
+        let (status, answer) = c.get("/api/v1/products", None).await?;
+        ensure!(
+            status == 200,
+            "GET /api/v1/products answered {status}: {answer}"
+        );
+        let now = timestamp::Timestamp::now().millis();
+        let version = seed::insert(&self.products_db(), &sellers, self.cli.products, now)?;
+        // The rows went in behind the component's back: make cached reads stale, as a write does.
+        self.cache_file().invalidate()?;
+        eprintln!(
+            "seeded {} products over {} sellers (products schema version {version})",
+            self.cli.products,
+            sellers.len()
+        );
+
+        Ok(())
+    }
+
+    fn native_command(
+        &self,
+        addr: SocketAddr,
+        cache: bool,
+        open_per_request: bool,
+    ) -> anyhow::Result<Command> {
+        let me = std::env::current_exe().context("locating the products-bench binary")?;
+        let mut command = Command::new(me);
+        command
+            .arg("native-server")
+            .args(["--listen", &addr.to_string()])
+            .arg("--products")
+            .arg(self.products_db())
+            .arg("--identity")
+            .arg(self.state.join("identity_kv.db"));
+        if cache {
+            command.arg("--cache");
+        }
+        if open_per_request {
+            command.arg("--open-per-request");
+        }
+        Ok(command)
+    }
+
+    /// The request paths of a run, counting what was sent.
+    fn paths(&self, mode: Mode, sent: Arc<AtomicU64>) -> Paths {
+        let pages = self.pages;
+        Arc::new(move || {
+            let n = sent.fetch_add(1, Ordering::Relaxed);
+            match mode {
+                Mode::Cached => PAGE_ONE.to_owned(),
+                Mode::Uncached => Self::page_path(n % pages + 1),
+            }
+        })
+    }
+
+    async fn measure(&self, server: Contender, mode: Mode) -> anyhow::Result<Run> {
+        let addr = servers::free_addr()?;
+        let log = format!("{}-{}.log", server.name(), mode.name());
+        let mut process = match server {
+            Contender::ReenHost => self.reen_host(addr, false, &log)?,
+            Contender::Native | Contender::NativeOpen => Server::spawn(
+                self.native_command(addr, mode == Mode::Cached, server == Contender::NativeOpen)?,
+                &self.state.join(&log),
+            )?,
+        };
+        let ready = match server {
+            Contender::ReenHost => HEALTH,
+            Contender::Native | Contender::NativeOpen => PAGE_ONE,
+        };
+        process
+            .wait_ready(addr, ready, Duration::from_secs(300))
+            .await?;
+        if server != Contender::ReenHost {
+            self.check_same_bodies(addr).await?;
+        }
+        let cache = self.cache_file();
+        if mode == Mode::Uncached {
+            let window = self.cli.warmup + self.cli.duration + 60;
+            let now = timestamp::Timestamp::now().millis();
+            seed::add_expiry_ticks(&self.products_db(), now, window as i64 * 1000)?;
+        }
+        if server == Contender::ReenHost {
+            // Entries stored by earlier runs must not serve this one.
+            cache.invalidate()?;
+        }
+        let writes_before = cache.writes()?;
+        let cpu_before = cpu::sample(process.id());
+        let sent = Arc::new(AtomicU64::new(0));
+        let config = LoadConfig {
+            addr,
+            connections: self.cli.connections,
+            warmup: Duration::from_secs(self.cli.warmup),
+            duration: Duration::from_secs(self.cli.duration),
+            paths: self.paths(mode, sent.clone()),
+        };
+        let report = load::run(config).await;
+        let others = cpu::others_percent(cpu_before, cpu::sample(process.id()));
+        // Requests cut off at the end still run to completion in the server: wait for the
+        // cache file to settle before reading its counter.
+        let mut writes_after = cache.writes()?;
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = cache.writes()?;
+            if now == writes_after {
+                break;
+            }
+            writes_after = now;
+        }
+        drop(process);
+        if mode == Mode::Uncached {
+            seed::remove_expiry_ticks(&self.products_db())?;
+        }
+        Ok(Run {
+            server,
+            mode,
+            report,
+            sent: sent.load(Ordering::Relaxed),
+            writes: (server == Contender::ReenHost)
+                .then(|| u64::from(writes_after.wrapping_sub(writes_before))),
+            others,
+        })
+    }
+
+    /// The native server must answer what reen-host answered, byte for byte.
+    async fn check_same_bodies(&self, addr: SocketAddr) -> anyhow::Result<()> {
+        let mut c = Client::connect(addr).await?;
+        for (path, expected) in &self.reference {
+            let (status, body) = c.get(path, None).await?;
+            ensure!(status == 200, "native GET {path} answered {status}");
+            if body.as_bytes() != expected.as_slice() {
+                let at = body
+                    .bytes()
+                    .zip(expected.iter())
+                    .position(|(a, b)| a != *b)
+                    .unwrap_or(body.len().min(expected.len()));
+                let around = |s: &[u8]| {
+                    String::from_utf8_lossy(&s[at.saturating_sub(60)..(at + 60).min(s.len())])
+                        .into_owned()
+                };
+                bail!(
+                    "native GET {path} differs from reen-host at byte {at}:\n  native:    \
+                     ...{}...\n  reen-host: ...{}...",
+                    around(body.as_bytes()),
+                    around(expected)
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn millis(latency: Option<Duration>) -> String {
+    match latency {
+        Some(latency) => format!("{:.2} ms", latency.as_secs_f64() * 1000.0),
+        None => "-".into(),
+    }
+}
+
+fn print_report(bench: &Bench, runs: &[Run]) {
+    let cli = &bench.cli;
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    println!();
+    println!(
+        "GET /api/v1/products?page=P&limit={LIMIT} on {} products over {} sellers \
+         ({{products, meta}}: {LIMIT} products and the total count)",
+        cli.products, cli.sellers
+    );
+    println!(
+        "machine: {cores} cores shared by the load generator and the server under test; \
+         \"other\": CPU time taken by anything else during the run (other processes, other VMs), \
+         in % of the machine"
+    );
+    println!(
+        "load: {} keep-alive connections, {} s warm-up + {} s measured per run, each server \
+         its own process",
+        cli.connections, cli.warmup, cli.duration
+    );
+    println!(
+        "reen-host: dev-profile build, RUST_LOG=warn, the products component as `cargo up` \
+         builds it (wasm32-wasip2, release)"
+    );
+    println!(
+        "cached:   P = 1 every time (reen-host: the `cache` key-value store; native: an \
+         in-process map)"
+    );
+    println!(
+        "uncached: P = (n mod {}) + 1 for request n, the whole catalogue in turn (reen-host: a \
+         stock hold on a phantom product expires every ms, so no cached list stays valid and \
+         every request misses; native: no cache)",
+        bench.pages
+    );
+    println!(
+        "native-open: the native server opening a new SQLite connection per request, as the \
+         component does through Spin's SQLite API"
+    );
+    println!();
+
+    let find = |server: Contender, mode: Mode| {
+        runs.iter()
+            .find(|r| r.server == server && r.mode == mode)
+            .map(|r| r.report.requests_per_sec())
+    };
+    let native_uncached = find(Contender::Native, Mode::Uncached);
+    println!(
+        "{:<13}{:<10}{:>9}{:>11}{:>11}{:>8}{:>12}{:>16}{:>7}",
+        "server", "mode", "req/s", "p50", "p99", "errors", "vs native", "vs native unc.", "other"
+    );
+    for run in runs {
+        let rps = run.report.requests_per_sec();
+        let ratio = |reference: Option<f64>| {
+            reference.map_or_else(|| "-".to_owned(), |r| format!("{:.2}x", rps / r))
+        };
+        println!(
+            "{:<13}{:<10}{rps:>9.0}{:>11}{:>11}{:>8}{:>12}{:>16}{:>7}",
+            run.server.name(),
+            run.mode.name(),
+            millis(run.report.percentile(50.0)),
+            millis(run.report.percentile(99.0)),
+            run.report.errors,
+            ratio(find(Contender::Native, run.mode)),
+            ratio(native_uncached),
+            run.others
+                .map_or_else(|| "-".to_owned(), |o| format!("{o:.0}%")),
+        );
+    }
+    println!();
+    for run in runs.iter().filter(|r| r.server == Contender::ReenHost) {
+        let Some(writes) = run.writes else { continue };
+        let what = match run.mode {
+            Mode::Cached => "expected 1: the first request misses, the rest hit",
+            Mode::Uncached => "expected one per request: every request misses",
+        };
+        println!(
+            "cache check, reen-host {}: {writes} cache writes for {} requests sent ({} cut off \
+             at the end of the window but completed by the server); {what}",
+            run.mode.name(),
+            run.sent,
+            run.report.cut_off
+        );
+    }
+    println!();
+    println!(
+        "targets (issue 6, at {} connections): reen-host >= 50% of native, p99 <= 10 ms",
+        cli.connections
+    );
+    for run in runs.iter().filter(|r| r.server == Contender::ReenHost) {
+        let rps = run.report.requests_per_sec();
+        let p99 = run.report.percentile(99.0).unwrap_or(Duration::MAX);
+        let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+        let mut line = format!("  reen-host {:<9}", run.mode.name());
+        if let Some(native) = find(Contender::Native, run.mode) {
+            line.push_str(&format!(
+                " {:.0}% of native {} ({})",
+                100.0 * rps / native,
+                run.mode.name(),
+                verdict(rps >= native / 2.0)
+            ));
+        }
+        if let Some(native) = native_uncached
+            && run.mode == Mode::Cached
+        {
+            line.push_str(&format!(
+                ", {:.0}% of native uncached",
+                100.0 * rps / native
+            ));
+        }
+        line.push_str(&format!(
+            "; p99 {} ({})",
+            millis(Some(p99)),
+            verdict(p99 <= Duration::from_millis(10))
+        ));
+        println!("{line}");
+    }
+}
