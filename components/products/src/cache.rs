@@ -10,9 +10,11 @@
 //!
 //! Reads show availability (on hand minus unexpired holds), which changes when a hold expires
 //! without any write, so an entry also records when the next hold expires and is not used
-//! from then on. Entries also record the seller names they show (`admin.name`, from auth's `identity`
-//! projection, which auth writes without telling us): a hit whose sellers were renamed since is
-//! treated as a miss.
+//! from then on. Entries also record the seller names they show (`admin.name`, from auth's
+//! `identity` projection, which auth writes without telling us) and the projection's names
+//! stamp read before those names: while the stamp is unchanged no name changed, and a hit costs
+//! one read; after a rename anywhere, a hit is checked name by name and is a miss if one of its
+//! sellers was renamed.
 //!
 //! Reads carry a strong `ETag` (a hash of the body); `If-None-Match` with it answers 304.
 
@@ -28,8 +30,20 @@ pub type Sellers = BTreeMap<String, String>;
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Header {
     sellers: Sellers,
+    /// The identity projection's names stamp read before the names were.
+    #[serde(default)]
+    names_stamp: Option<String>,
     /// Unix ms when the shown availability changes by itself (the next hold expiring).
     valid_until: Option<i64>,
+}
+
+/// A cached body and what it shows.
+pub struct Hit {
+    pub body: Vec<u8>,
+    /// The seller names the body shows.
+    pub sellers: Sellers,
+    /// The names stamp they were read under.
+    pub names_stamp: Option<String>,
 }
 
 /// The key-value store label.
@@ -44,15 +58,31 @@ pub struct Cache {
 
 impl Cache {
     /// Opens the cache. A cache that cannot be opened or read only costs speed: reads then go
-    /// to the database.
+    /// to the database. A generation that cannot be read disables the cache for this request
+    /// (guessing one could serve entries of a retired generation).
     pub fn open() -> Self {
         let store = Store::open(STORE).ok();
-        let generation = store
-            .as_ref()
-            .and_then(|s| s.get(GENERATION).ok().flatten())
-            .and_then(|g| String::from_utf8(g).ok())
-            .unwrap_or_else(|| "0".to_owned());
-        Self { store, generation }
+        let generation = store.as_ref().map(|s| s.get(GENERATION));
+        match generation {
+            Some(Ok(generation)) => Self {
+                generation: generation
+                    .and_then(|g| String::from_utf8(g).ok())
+                    .unwrap_or_else(|| "0".to_owned()),
+                store,
+            },
+            Some(Err(e)) => {
+                eprintln!("cache: generation unreadable, reading the database: {e:?}");
+                Self::disabled()
+            }
+            None => Self::disabled(),
+        }
+    }
+
+    fn disabled() -> Self {
+        Self {
+            store: None,
+            generation: String::new(),
+        }
     }
 
     fn key(&self, what: &str) -> String {
@@ -61,7 +91,7 @@ impl Cache {
 
     /// The cached body of `what` and the seller names it shows, if any and still valid at
     /// `now_ms`.
-    pub fn get(&self, what: &str, now_ms: i64) -> Option<(Vec<u8>, Sellers)> {
+    pub fn get(&self, what: &str, now_ms: i64) -> Option<Hit> {
         let mut entry = self.store.as_ref()?.get(&self.key(what)).ok().flatten()?;
         let split = entry.iter().position(|b| *b == b'\n')?;
         let header: Header = serde_json::from_slice(&entry[..split]).ok()?;
@@ -69,15 +99,28 @@ impl Cache {
             return None;
         }
         let body = entry.split_off(split + 1);
-        Some((body, header.sellers))
+        Some(Hit {
+            body,
+            sellers: header.sellers,
+            names_stamp: header.names_stamp,
+        })
     }
 
-    /// Stores the body of `what`, with the seller names it shows and the time it stops being
-    /// true by itself (a hold expiring), under the generation read at [`Cache::open`].
-    pub fn put(&self, what: &str, body: &[u8], sellers: &Sellers, valid_until: Option<i64>) {
+    /// Stores the body of `what`, with the seller names it shows (read under `names_stamp`)
+    /// and the time it stops being true by itself (a hold expiring), under the generation read
+    /// at [`Cache::open`].
+    pub fn put(
+        &self,
+        what: &str,
+        body: &[u8],
+        sellers: &Sellers,
+        names_stamp: Option<&str>,
+        valid_until: Option<i64>,
+    ) {
         let Some(store) = &self.store else { return };
         let header = Header {
             sellers: sellers.clone(),
+            names_stamp: names_stamp.map(str::to_owned),
             valid_until,
         };
         let mut entry = serde_json::to_vec(&header).unwrap_or_else(|_| b"{}".to_vec());

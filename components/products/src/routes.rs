@@ -32,16 +32,20 @@ async fn reject_invalid_bearer(req: &Request) -> Result<(), ProductError> {
     Ok(())
 }
 
-/// Sellers' display names from the `identity` projection, each looked up once per request.
+/// Sellers' display names from the `identity` projection, each looked up once per request,
+/// and the projection's names stamp, read first (see `cache.rs`).
 struct SellerNames {
     store: spin_sdk::key_value::Store,
+    stamp: Option<String>,
     names: cache::Sellers,
 }
 
 impl SellerNames {
     fn open() -> Result<Self, ProductError> {
+        let store = projection::open()?;
         Ok(Self {
-            store: projection::open()?,
+            stamp: projection::names_stamp(&store)?,
+            store,
             names: cache::Sellers::new(),
         })
     }
@@ -57,9 +61,13 @@ impl SellerNames {
         Ok(name)
     }
 
-    /// Whether every seller still has the name a cached body shows.
-    fn unchanged(&mut self, shown: &cache::Sellers) -> Result<bool, ProductError> {
-        for (id, name) in shown {
+    /// Whether every seller still has the name a cached body shows: no name changed since
+    /// its stamp, or else each of its sellers' names is the same.
+    fn unchanged(&mut self, hit: &cache::Hit) -> Result<bool, ProductError> {
+        if hit.names_stamp.is_some() && hit.names_stamp == self.stamp {
+            return Ok(true);
+        }
+        for (id, name) in &hit.sellers {
             if self.name(id)? != *name {
                 return Ok(false);
             }
@@ -94,10 +102,10 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
     let what = format!("list:{filter:?}");
     let mut names = SellerNames::open()?;
     let now = Timestamp::now();
-    if let Some((body, shown)) = cache.get(&what, now.millis())
-        && names.unchanged(&shown)?
+    if let Some(hit) = cache.get(&what, now.millis())
+        && names.unchanged(&hit)?
     {
-        return Ok(cache::read_response(&req, body));
+        return Ok(cache::read_response(&req, hit.body));
     }
     let mut names = SellerNames::open()?;
     let db = store::open()?;
@@ -119,7 +127,13 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
         }
     }
     .map_err(|e| StoreError(e.to_string()))?;
-    cache.put(&what, &body, &names.names, valid_until);
+    cache.put(
+        &what,
+        &body,
+        &names.names,
+        names.stamp.as_deref(),
+        valid_until,
+    );
     Ok(cache::read_response(&req, body))
 }
 
@@ -134,10 +148,10 @@ pub async fn get_product(req: Request, id: &str) -> Result<Response, ProductErro
     let what = format!("item:{id}");
     let mut names = SellerNames::open()?;
     let now = Timestamp::now();
-    if let Some((body, shown)) = cache.get(&what, now.millis())
-        && names.unchanged(&shown)?
+    if let Some(hit) = cache.get(&what, now.millis())
+        && names.unchanged(&hit)?
     {
-        return Ok(cache::read_response(&req, body));
+        return Ok(cache::read_response(&req, hit.body));
     }
     let mut names = SellerNames::open()?;
     let db = store::open()?;
@@ -145,7 +159,13 @@ pub async fn get_product(req: Request, id: &str) -> Result<Response, ProductErro
     let product = find(&db, id)?;
     let view = names.view(&product)?;
     let body = serde_json::to_vec(&view).map_err(|e| StoreError(e.to_string()))?;
-    cache.put(&what, &body, &names.names, valid_until);
+    cache.put(
+        &what,
+        &body,
+        &names.names,
+        names.stamp.as_deref(),
+        valid_until,
+    );
     Ok(cache::read_response(&req, body))
 }
 

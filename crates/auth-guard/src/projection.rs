@@ -1,7 +1,9 @@
 //! The `identity` key-value projection: what every guard needs to know about a user, kept by
 //! the auth component (its only writer) so other components never call auth per request.
 //!
-//! Keys: `user:<user id>` → [`IdentityRecord`] as JSON; `clerk:<clerk id>` → the user id.
+//! Keys: `user:<user id>` → [`IdentityRecord`] as JSON; `clerk:<clerk id>` → the user id;
+//! `names:stamp` → a token replaced whenever a display name appears, changes or goes, so a
+//! reader that shows names (products' cached pages) checks one key instead of every name.
 
 use crate::principal::Role;
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,8 @@ pub struct IdentityRecord {
     /// The public display name (products show it as `admin.name`).
     pub name: String,
 }
+
+const NAMES_STAMP: &str = "names:stamp";
 
 fn user_key(user_id: &str) -> String {
     format!("user:{user_id}")
@@ -64,8 +68,25 @@ pub fn user_by_clerk_id(
     }
 }
 
+/// The current names stamp (`None` until the first name is written). Read it *before* the
+/// names it vouches for: a name written after the read then comes with a newer stamp.
+pub fn names_stamp(store: &Store) -> Result<Option<String>, StoreError> {
+    Ok(store
+        .get(NAMES_STAMP)
+        .map_err(kv_err)?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Replaces the names stamp; written *after* the name change it announces.
+fn renew_names_stamp(store: &Store) -> Result<(), StoreError> {
+    store
+        .set(NAMES_STAMP, ids::new_id().as_bytes())
+        .map_err(kv_err)
+}
+
 /// Writes (or overwrites) a user's record and Clerk link. Auth only.
 pub fn put(store: &Store, record: &IdentityRecord) -> Result<(), StoreError> {
+    let renamed = user(store, &record.user_id)?.is_none_or(|before| before.name != record.name);
     let json = serde_json::to_vec(record).map_err(kv_err)?;
     store
         .set(&user_key(&record.user_id), &json)
@@ -75,6 +96,9 @@ pub fn put(store: &Store, record: &IdentityRecord) -> Result<(), StoreError> {
             .set(&clerk_key(clerk_id), record.user_id.as_bytes())
             .map_err(kv_err)?;
     }
+    if renamed {
+        renew_names_stamp(store)?;
+    }
     Ok(())
 }
 
@@ -83,5 +107,6 @@ pub fn remove(store: &Store, record: &IdentityRecord) -> Result<(), StoreError> 
     if let Some(clerk_id) = &record.clerk_id {
         store.delete(&clerk_key(clerk_id)).map_err(kv_err)?;
     }
-    store.delete(&user_key(&record.user_id)).map_err(kv_err)
+    store.delete(&user_key(&record.user_id)).map_err(kv_err)?;
+    renew_names_stamp(store)
 }

@@ -36,16 +36,35 @@ fn current_version(db: &Connection) -> Result<i64, StoreError> {
     Ok(rows.rows.first().and_then(|r| r.get::<i64>(0)).unwrap_or(0))
 }
 
+/// The version in the database header (`PRAGMA user_version`), which [`migrate`] keeps equal
+/// to the newest row of `schema_version`: one statement, no table lookup.
+fn header_version(db: &Connection) -> Result<i64, StoreError> {
+    let rows = db.execute("PRAGMA user_version", &[])?;
+    Ok(rows.rows.first().and_then(|r| r.get::<i64>(0)).unwrap_or(0))
+}
+
+/// Sets the header version (a number of ours, not input: `PRAGMA` takes no parameters).
+fn set_header_version(db: &Connection, version: i64) -> Result<(), StoreError> {
+    db.execute(&format!("PRAGMA user_version = {version}"), &[])?;
+    Ok(())
+}
+
 /// Applies the `migrations` (ascending versions) this database has not seen, in one
-/// transaction. Cheap when up to date: one read, no lock.
+/// transaction. Every request calls it, so the up-to-date case is one statement reading the
+/// header version; `schema_version` keeps the history (and when each version was applied).
 pub fn migrate(db: &Connection, migrations: &[Migration]) -> Result<Migrated, StoreError> {
+    let latest = migrations.last().map_or(0, |(v, _)| *v);
+    if header_version(db)? >= latest {
+        return Ok(Migrated::UpToDate);
+    }
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (
             version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
         &[],
     )?;
-    let latest = migrations.last().map_or(0, |(v, _)| *v);
     if current_version(db)? >= latest {
+        // Migrated before the header version was kept: record it once.
+        set_header_version(db, latest)?;
         return Ok(Migrated::UpToDate);
     }
     transaction(db, |db| {
@@ -66,6 +85,8 @@ pub fn migrate(db: &Connection, migrations: &[Migration]) -> Result<Migrated, St
                 ],
             )?;
         }
+        // In the same transaction: the header never claims a version whose tables are missing.
+        set_header_version(db, latest)?;
         Ok(if current == 0 {
             Migrated::Created
         } else {

@@ -9,12 +9,10 @@ use auth_guard::projection;
 /// Writes the user's current record (idempotent; also repairs a record lost to a crash
 /// between commit and write, because sign-in and provisioning publish again).
 pub fn publish(user: &User) -> Result<(), StoreError> {
-    let store = projection::open().map_err(|e| StoreError(e.to_string()))?;
-    projection::put(&store, &user.identity_record()).map_err(|e| StoreError(e.to_string()))
+    projection::put(&projection::open()?, &user.identity_record())
 }
 
 /// Removes a deleted user, so every guard refuses their tokens from now on.
 pub fn withdraw(user: &User) -> Result<(), StoreError> {
-    let store = projection::open().map_err(|e| StoreError(e.to_string()))?;
-    projection::remove(&store, &user.identity_record()).map_err(|e| StoreError(e.to_string()))
+    projection::remove(&projection::open()?, &user.identity_record())
 }
