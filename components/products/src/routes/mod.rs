@@ -1,0 +1,93 @@
+//! The handlers, one function per route: parse, domain, store, respond. Reads (and the private
+//! batch lookup) in `reads`, a seller's single-product writes in `writes`, the bulk routes in
+//! `bulk`; what they share is here.
+
+mod bulk;
+mod reads;
+mod sellers;
+mod writes;
+
+pub use bulk::{bulk_create, bulk_delete, bulk_update};
+pub use reads::{batch, get_product, list_products};
+pub use writes::{create_product, delete_product, update_product};
+
+use crate::cache;
+use crate::domain::Product;
+use crate::errors::ProductError;
+use crate::store;
+use auth_guard::{Guard, Principal, Role};
+use http_kit::{RequestContext, json};
+use sellers::SellerNames;
+use spin_sdk::http::{Method, Request, Response};
+
+/// The signed-in caller, who must be an ADMIN.
+async fn admin(req: &Request, ctx: &RequestContext) -> Result<Principal, ProductError> {
+    let principal = Guard::from_variables()?.require(req).await?;
+    ctx.set_user_id(&principal.user_id);
+    principal.require_role(Role::Admin)?;
+    Ok(principal)
+}
+
+/// On public routes a present `Authorization` header must still be valid (401 otherwise).
+async fn reject_invalid_bearer(req: &Request) -> Result<(), ProductError> {
+    Guard::from_variables()?.optional(req).await?;
+    Ok(())
+}
+
+fn product_json(status: u16, product: &Product) -> Result<Response, ProductError> {
+    let view = SellerNames::open()?.view(product)?;
+    Ok(json(status, &view))
+}
+
+fn find(db: &spin_sdk::sqlite3::Connection, id: &str) -> Result<Product, ProductError> {
+    store::find_product(db, id)?.ok_or_else(|| ProductError::NotFound(id.to_owned()))
+}
+
+/// After a seller's write committed and before it answers: cached reads go stale, and the
+/// domain events it recorded (`product.removed`) go to the events channel — best effort, a
+/// failed publish waits in the outbox for the next write.
+fn committed(db: &spin_sdk::sqlite3::Connection) -> Result<(), ProductError> {
+    cache::invalidate()?;
+    outbox::relay(db);
+    Ok(())
+}
+
+/// The product, if the caller owns it: 404 when missing, 403 when another seller's.
+fn owned(
+    db: &spin_sdk::sqlite3::Connection,
+    id: &str,
+    me: &Principal,
+) -> Result<Product, ProductError> {
+    let product = find(db, id)?;
+    if product.admin_id != me.user_id {
+        return Err(ProductError::NotOwner(id.to_owned()));
+    }
+    Ok(product)
+}
+
+fn views_json(status: u16, products: &[Product]) -> Result<Response, ProductError> {
+    Ok(json(status, &SellerNames::open()?.views(products)?))
+}
+
+/// The ANONYMOUS system user's id, from auth's private endpoint (which creates that user on
+/// first need), by service chaining.
+async fn anonymous_user_id() -> Result<String, ProductError> {
+    let unavailable = |e: String| ProductError::FeeUnavailable(e);
+    let request = Request::builder()
+        .method(Method::Post)
+        .uri("http://auth.spin.internal/internal/v1/anonymous")
+        .build();
+    let response: Response = spin_sdk::http::send(request)
+        .await
+        .map_err(|e| unavailable(format!("{e:?}")))?;
+    if *response.status() != 200 {
+        return Err(unavailable(format!("auth answered {}", response.status())));
+    }
+    #[derive(serde::Deserialize)]
+    struct Anonymous {
+        id: String,
+    }
+    let anonymous: Anonymous =
+        serde_json::from_slice(response.body()).map_err(|e| unavailable(e.to_string()))?;
+    Ok(anonymous.id)
+}
