@@ -1,6 +1,7 @@
 //! The real application (`spin.toml`, `runtime-config.toml`) on reen-host, with every database
 //! and key-value store in a private directory, as a child process (see [`crate::servers`]).
 
+use crate::servers::Server;
 use anyhow::{Context as _, bail};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -82,4 +83,20 @@ pub fn command(host: &Path, root: &Path, dir: &Path, addr: SocketAddr, build: bo
         command.args(["--variable", variable]);
     }
     command
+}
+
+/// Starts the real app ([`command`]) as a [`Server`] with `RUST_LOG=warn` (reen-host logs every
+/// request at info level, and logging is not what is measured), its output going to
+/// `dir/log`. Wait for it with [`Server::wait_ready`].
+pub fn start(
+    host: &Path,
+    root: &Path,
+    dir: &Path,
+    addr: SocketAddr,
+    build: bool,
+    log: &str,
+) -> anyhow::Result<Server> {
+    let mut command = command(host, root, dir, addr, build);
+    command.env("RUST_LOG", "warn");
+    Server::spawn(command, &dir.join(log))
 }

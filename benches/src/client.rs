@@ -1,4 +1,5 @@
-//! A minimal HTTP/1.1 keep-alive client for the auth benchmark.
+//! A minimal HTTP/1.1 keep-alive client for seeding and checking the real app (sign-up,
+//! sign-in, JSON requests with a bearer token), and the auth benchmark's protected-route load.
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -6,6 +7,7 @@ use http::{Request, header};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -63,13 +65,105 @@ impl Client {
     ) -> anyhow::Result<(u16, String)> {
         self.send("POST", path, Some(body), token).await
     }
+
+    /// `GET path` that must answer 200 with JSON: the parsed body.
+    pub async fn get_ok(&mut self, path: &str, token: Option<&str>) -> anyhow::Result<Value> {
+        let (status, body) = self.get(path, token).await?;
+        anyhow::ensure!(status == 200, "GET {path} answered {status}: {body}");
+        serde_json::from_str(&body).with_context(|| format!("GET {path}: not JSON: {body}"))
+    }
+
+    /// `POST path` with a JSON body that must answer `expect`: the parsed answer.
+    pub async fn post_expect(
+        &mut self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+        expect: u16,
+    ) -> anyhow::Result<Value> {
+        let (status, answer) = self.post_json(path, &body.to_string(), token).await?;
+        anyhow::ensure!(
+            status == expect,
+            "POST {path} answered {status} (expected {expect}): {answer}"
+        );
+        serde_json::from_str(&answer).with_context(|| format!("POST {path}: not JSON: {answer}"))
+    }
 }
 
-/// The string value of a top-level field in a flat JSON object (enough for `accessToken`).
-pub fn json_field(body: &str, field: &str) -> Option<String> {
-    let start = body.find(&format!("\"{field}\":\""))? + field.len() + 4;
-    let len = body[start..].find('"')?;
-    Some(body[start..start + len].to_owned())
+/// A user signed up or in through the auth component: id and access token.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+/// `POST /api/v1/auth/sign-up` (one Argon2id hash in the component): the new account.
+pub async fn sign_up(
+    client: &mut Client,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<Account> {
+    let body = serde_json::json!({ "name": name, "email": email, "password": password });
+    let answer = client
+        .post_expect("/api/v1/auth/sign-up", &body, None, 201)
+        .await?;
+    let (Some(id), Some(token)) = (
+        answer["user"]["id"].as_str(),
+        answer["accessToken"].as_str(),
+    ) else {
+        anyhow::bail!("sign-up answer without user.id or accessToken: {answer}");
+    };
+    Ok(Account {
+        id: id.to_owned(),
+        email: email.to_owned(),
+        token: token.to_owned(),
+    })
+}
+
+/// `POST /api/v1/auth/sign-in`: a new access token for `email`.
+pub async fn sign_in(client: &mut Client, email: &str, password: &str) -> anyhow::Result<String> {
+    let body = serde_json::json!({ "email": email, "password": password });
+    let answer = client
+        .post_expect("/api/v1/auth/sign-in", &body, None, 200)
+        .await?;
+    answer["accessToken"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("sign-in answer without accessToken: {answer}"))
+}
+
+/// The `exp` claim (seconds since the Unix epoch) of a JWT, read without verifying it.
+pub fn token_expiry(token: &str) -> Option<i64> {
+    let payload = token.split('.').nth(1)?;
+    let claims: Value = serde_json::from_slice(&base64url(payload)?).ok()?;
+    claims["exp"].as_i64()
+}
+
+/// Decodes unpadded base64url (a JWT segment).
+fn base64url(text: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for byte in text.trim_end_matches('=').bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    Some(out)
 }
 
 /// Polls the health route until the app answers.
@@ -138,4 +232,29 @@ pub async fn load(
         pick(50.0),
         pick(99.0)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_decodes_unpadded_segments() {
+        assert_eq!(base64url("").unwrap(), b"");
+        assert_eq!(base64url("Zg").unwrap(), b"f");
+        assert_eq!(base64url("Zm8").unwrap(), b"fo");
+        assert_eq!(base64url("Zm9v").unwrap(), b"foo");
+        assert_eq!(base64url("Zm9vYg==").unwrap(), b"foob");
+        assert_eq!(base64url("-_8").unwrap(), [0xfb, 0xff]);
+        assert_eq!(base64url("a+b"), None);
+    }
+
+    #[test]
+    fn the_expiry_of_a_jwt_is_its_exp_claim() {
+        // {"alg":"HS256","typ":"JWT"} . {"sub":"u1","exp":1767225600} . (signature not checked)
+        let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.\
+                     eyJzdWIiOiJ1MSIsImV4cCI6MTc2NzIyNTYwMH0.c2ln";
+        assert_eq!(token_expiry(token), Some(1_767_225_600));
+        assert_eq!(token_expiry("not-a-jwt"), None);
+    }
 }

@@ -1,7 +1,13 @@
 //! How busy the machine was with something other than the benchmark: CPU time from
 //! `/proc/stat` (all CPUs, including time the hypervisor gave to other guests) minus what the
-//! server under test and this process used (`/proc/<pid>/stat`), over a run. Linux only; on
-//! other systems every reading is `None`.
+//! server under test and this process used (`/proc/<pid>/stat`), over a run; and the CPU time
+//! the server itself used. Linux only; on other systems every reading is `None`.
+
+use std::time::Duration;
+
+/// Clock ticks per second of `/proc` (`USER_HZ`, `getconf CLK_TCK`): 100 on every Linux
+/// architecture the benches run on.
+const TICKS_PER_SECOND: u64 = 100;
 
 /// A reading of the counters, in clock ticks.
 #[derive(Debug, Clone, Copy)]
@@ -12,6 +18,8 @@ pub struct Sample {
     busy: u64,
     /// The measured processes' user + system ticks.
     ours: u64,
+    /// The server's share of `ours`.
+    server: u64,
 }
 
 fn process_ticks(pid: u32) -> Option<u64> {
@@ -35,11 +43,20 @@ pub fn sample(server: u32) -> Option<Sample> {
     // user nice system idle iowait irq softirq steal [guest guest_nice, already in user]
     let (idle, iowait) = (*cpu.get(3)?, *cpu.get(4)?);
     let total: u64 = cpu.iter().take(8).sum();
+    let server = process_ticks(server)?;
     Some(Sample {
         total,
         busy: total - idle - iowait,
-        ours: process_ticks(server)? + process_ticks(std::process::id())?,
+        ours: server + process_ticks(std::process::id())?,
+        server,
     })
+}
+
+/// The CPU time (user + system, all its threads) the server used between two samples; at the
+/// resolution of a clock tick (10 ms), so meaningful over seconds of load.
+pub fn server_time(before: Option<Sample>, after: Option<Sample>) -> Option<Duration> {
+    let ticks = after?.server.checked_sub(before?.server)?;
+    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
 /// The share of the machine's CPU time between two samples that went to neither the server
@@ -67,5 +84,7 @@ mod tests {
         let after = sample(std::process::id());
         let others = others_percent(Some(before), after).unwrap_or(0.0);
         assert!((0.0..=100.0).contains(&others));
+        // The "server" here is this process, which just spent CPU time.
+        assert!(server_time(Some(before), after).is_some());
     }
 }

@@ -1,8 +1,9 @@
 //! What the benchmark binaries share: the load generator, servers as child processes, the real
-//! app on reen-host in a private state directory, a small keep-alive client, and how busy the
-//! machine was with other work during a run.
+//! app on reen-host in a private state directory, a small keep-alive client (with sign-up and
+//! sign-in), the products read cache's file, and how busy the machine was during a run.
 
 pub mod app;
+pub mod cache;
 pub mod client;
 pub mod cpu;
 pub mod load;

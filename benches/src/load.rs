@@ -1,18 +1,21 @@
 //! The load generator: N keep-alive HTTP/1.1 connections, each sending GETs back to back (the
 //! path of each request comes from [`LoadConfig::paths`]: `/` for the hello component, a sequence
-//! of product pages for the products benchmark).
+//! of product pages for the products benchmark; every request carries [`LoadConfig::headers`],
+//! e.g. a shopper's bearer token for the cart benchmark).
 //!
 //! Every connection runs from the start of the warm-up to the end of the run; only requests that
 //! *start* after the warm-up are recorded, so the measured window is exactly `duration` long and
 //! requests still in flight when it closes are dropped rather than counted.
 
 use bytes::Bytes;
-use http::{Request, StatusCode, header};
+use http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep, timeout_at};
@@ -26,6 +29,26 @@ pub fn fixed(path: &str) -> Paths {
     Arc::new(move || path.clone())
 }
 
+/// `paths`, counting the requests sent (warm-up, measured window and any cut off at the end).
+pub fn counting(paths: Paths) -> (Paths, Arc<AtomicU64>) {
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    let counted: Paths = Arc::new(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        paths()
+    });
+    (counted, sent)
+}
+
+/// Extra request headers, the same on every request.
+pub type Headers = Arc<Vec<(HeaderName, HeaderValue)>>;
+
+/// `authorization: Bearer <token>` as the only extra header.
+pub fn bearer(token: &str) -> anyhow::Result<Headers> {
+    let value = HeaderValue::try_from(format!("Bearer {token}"))?;
+    Ok(Arc::new(vec![(header::AUTHORIZATION, value)]))
+}
+
 /// What to send, and for how long.
 #[derive(Clone)]
 pub struct LoadConfig {
@@ -34,14 +57,22 @@ pub struct LoadConfig {
     pub warmup: Duration,
     pub duration: Duration,
     pub paths: Paths,
+    /// Sent with every request besides `host` (none: `Headers::default()`).
+    pub headers: Headers,
 }
 
-/// The outcome of one run: successful latencies (sorted, in microseconds), error count, and
-/// how many requests were still in flight when the run ended (abandoned, not counted).
+/// The outcome of one run: successful latencies (sorted, in microseconds), error count (of
+/// which the answers other than 200, by status), and how many requests were still in flight
+/// when the run ended (abandoned, not counted).
 #[derive(Debug, Default)]
 pub struct LoadReport {
     pub latencies_us: Vec<u64>,
+    /// Requests of the measured window that did not answer 200: other statuses, and transport
+    /// failures (connection refused or reset, unreadable response).
     pub errors: u64,
+    /// The answers of the measured window with a status other than 200, by status (also
+    /// counted in `errors`).
+    pub statuses: BTreeMap<u16, u64>,
     pub cut_off: u64,
     pub duration: Duration,
 }
@@ -55,6 +86,24 @@ impl LoadReport {
     /// Latency at percentile `p` (0–100), or `None` when nothing succeeded.
     pub fn percentile(&self, p: f64) -> Option<Duration> {
         percentile(&self.latencies_us, p).map(Duration::from_micros)
+    }
+
+    /// Answers other than 200 (whatever their status) in the measured window.
+    pub fn non_ok(&self) -> u64 {
+        self.statuses.values().sum()
+    }
+
+    /// Requests of the measured window that got no answer at all.
+    pub fn transport_errors(&self) -> u64 {
+        self.errors - self.non_ok()
+    }
+}
+
+/// A latency in milliseconds with two decimals, `-` for none.
+pub fn millis(latency: Option<Duration>) -> String {
+    match latency {
+        Some(latency) => format!("{:.2} ms", latency.as_secs_f64() * 1000.0),
+        None => "-".into(),
     }
 }
 
@@ -74,8 +123,14 @@ pub async fn run(config: LoadConfig) -> LoadReport {
     let end = measure_from + config.duration;
     let workers: Vec<_> = (0..config.connections)
         .map(|_| {
-            let paths = config.paths.clone();
-            tokio::spawn(connection_loop(config.addr, paths, measure_from, end))
+            let (paths, headers) = (config.paths.clone(), config.headers.clone());
+            tokio::spawn(connection_loop(
+                config.addr,
+                paths,
+                headers,
+                measure_from,
+                end,
+            ))
         })
         .collect();
     let mut report = LoadReport {
@@ -86,6 +141,9 @@ pub async fn run(config: LoadConfig) -> LoadReport {
         let sample = worker.await.expect("load worker panicked");
         report.latencies_us.extend(sample.latencies_us);
         report.errors += sample.errors;
+        for (status, count) in sample.statuses {
+            *report.statuses.entry(status).or_default() += count;
+        }
         report.cut_off += sample.cut_off;
     }
     report.latencies_us.sort_unstable();
@@ -95,19 +153,21 @@ pub async fn run(config: LoadConfig) -> LoadReport {
 /// One GET `path` over a fresh connection: the readiness probe.
 pub async fn probe(addr: SocketAddr, path: &str) -> anyhow::Result<StatusCode> {
     let mut sender = connect(addr).await?;
-    get(&mut sender, addr, path).await
+    get(&mut sender, addr, path, &[]).await
 }
 
 #[derive(Default)]
 struct Sample {
     latencies_us: Vec<u64>,
     errors: u64,
+    statuses: BTreeMap<u16, u64>,
     cut_off: u64,
 }
 
 async fn connection_loop(
     addr: SocketAddr,
     paths: Paths,
+    headers: Headers,
     measure_from: Instant,
     end: Instant,
 ) -> Sample {
@@ -134,7 +194,7 @@ async fn connection_loop(
                 break;
             }
             let path = paths();
-            let outcome = match timeout_at(end, get(&mut sender, addr, &path)).await {
+            let outcome = match timeout_at(end, get(&mut sender, addr, &path, &headers)).await {
                 Err(_elapsed) => {
                     sample.cut_off += 1;
                     break;
@@ -148,9 +208,10 @@ async fn connection_loop(
                         sample.latencies_us.push(start.elapsed().as_micros() as u64);
                     }
                 }
-                Ok(_other_status) => {
+                Ok(other) => {
                     if counted {
                         sample.errors += 1;
+                        *sample.statuses.entry(other.as_u16()).or_default() += 1;
                     }
                 }
                 Err(_) => {
@@ -174,15 +235,19 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Empty<Bytes>>> 
     Ok(sender)
 }
 
-/// Sends `GET path` and reads the whole body, so the response is really complete.
+/// Sends `GET path` with `headers` and reads the whole body, so the response is really
+/// complete.
 async fn get(
     sender: &mut SendRequest<Empty<Bytes>>,
     addr: SocketAddr,
     path: &str,
+    headers: &[(HeaderName, HeaderValue)],
 ) -> anyhow::Result<StatusCode> {
-    let request = Request::get(path)
-        .header(header::HOST, addr.to_string())
-        .body(Empty::new())?;
+    let mut request = Request::get(path).header(header::HOST, addr.to_string());
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let request = request.body(Empty::new())?;
     let response = sender.send_request(request).await?;
     let status = response.status();
     response.into_body().collect().await?;
@@ -221,12 +286,79 @@ mod tests {
     fn report_rates_and_percentiles() {
         let report = LoadReport {
             latencies_us: vec![1_000, 2_000, 3_000, 4_000],
-            errors: 0,
+            errors: 3,
+            statuses: BTreeMap::from([(401, 1), (503, 1)]),
             cut_off: 0,
             duration: Duration::from_secs(2),
         };
         assert_eq!(report.requests_per_sec(), 2.0);
         assert_eq!(report.percentile(50.0), Some(Duration::from_millis(2)));
         assert_eq!(report.percentile(99.0), Some(Duration::from_millis(4)));
+        assert_eq!(report.non_ok(), 2);
+        assert_eq!(report.transport_errors(), 1);
+    }
+
+    #[test]
+    fn millis_has_two_decimals() {
+        assert_eq!(millis(Some(Duration::from_micros(1_234))), "1.23 ms");
+        assert_eq!(millis(None), "-");
+    }
+
+    /// A loopback server answering 200 when the request carries `authorization: Bearer t`,
+    /// 401 otherwise.
+    async fn bearer_server() -> SocketAddr {
+        use hyper::server::conn::http1 as server;
+        use hyper::service::service_fn;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
+                    let ok = req.headers().get(header::AUTHORIZATION)
+                        == Some(&HeaderValue::from_static("Bearer t"));
+                    let status = if ok { 200 } else { 401 };
+                    http::Response::builder()
+                        .status(status)
+                        .body(http_body_util::Full::new(Bytes::from_static(b"{}")))
+                });
+                tokio::spawn(
+                    server::Builder::new().serve_connection(TokioIo::new(stream), service),
+                );
+            }
+        });
+        addr
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_request_carries_the_headers_and_other_statuses_are_counted_by_status() {
+        let addr = bearer_server().await;
+        let config = |headers| LoadConfig {
+            addr,
+            connections: 2,
+            warmup: Duration::from_millis(50),
+            duration: Duration::from_millis(200),
+            paths: fixed("/"),
+            headers,
+        };
+
+        let with = run(config(bearer("t").unwrap())).await;
+        assert!(!with.latencies_us.is_empty());
+        assert_eq!((with.errors, with.non_ok()), (0, 0));
+
+        let without = run(config(Headers::default())).await;
+        assert!(without.latencies_us.is_empty());
+        assert!(without.errors > 0);
+        assert_eq!(without.statuses.keys().collect::<Vec<_>>(), [&401]);
+        assert_eq!(without.non_ok(), without.errors);
+        assert_eq!(without.transport_errors(), 0);
+    }
+
+    #[test]
+    fn counting_counts_every_path_asked_for() {
+        let (paths, sent) = counting(fixed("/x"));
+        assert_eq!(paths(), "/x");
+        assert_eq!(paths(), "/x");
+        assert_eq!(sent.load(Ordering::Relaxed), 2);
     }
 }

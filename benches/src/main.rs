@@ -108,6 +108,7 @@ fn main() -> anyhow::Result<()> {
         warmup: Duration::from_secs(cli.warmup),
         duration: Duration::from_secs(cli.duration),
         paths: load::fixed("/"),
+        headers: load::Headers::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -333,8 +334,8 @@ fn print_report(cli: &Cli, results: &[(&str, Outcome)]) {
                 let rps = report.requests_per_sec();
                 print!(
                     "{name:<16}{rps:>10.0}{:>11}{:>11}{:>8}",
-                    millis(report.percentile(50.0)),
-                    millis(report.percentile(99.0)),
+                    load::millis(report.percentile(50.0)),
+                    load::millis(report.percentile(99.0)),
                     report.errors
                 );
                 for (_, reference) in &references {
@@ -343,12 +344,5 @@ fn print_report(cli: &Cli, results: &[(&str, Outcome)]) {
                 println!();
             }
         }
-    }
-}
-
-fn millis(latency: Option<Duration>) -> String {
-    match latency {
-        Some(latency) => format!("{:.2} ms", latency.as_secs_f64() * 1000.0),
-        None => "-".into(),
     }
 }

@@ -11,7 +11,7 @@
 //!    (the three should cost the same: one Argon2id hash each), next to a cheap protected GET;
 //! 2. `GET /api/v1/auth/users/me` with an HS256 access token on N keep-alive connections.
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use benches::client::{self, Client};
 use benches::{app, servers};
 use clap::Parser;
@@ -80,13 +80,7 @@ fn main() -> anyhow::Result<()> {
         client::wait_ready(addr, Duration::from_secs(600)).await?;
         let mut c = Client::connect(addr).await?;
         let email = "bench@example.com";
-        let (status, body) = c
-            .post_json("/api/v1/auth/sign-up", &format!(r#"{{"name":"Bench","email":"{email}","password":"{PASSWORD}"}}"#), None)
-            .await?;
-        if status != 201 {
-            bail!("sign-up answered {status}: {body}");
-        }
-        let token = client::json_field(&body, "accessToken").context("accessToken")?;
+        let token = client::sign_up(&mut c, "Bench", email, PASSWORD).await?.token;
         let sign_in = |password: &'static str, email: String| {
             async move |c: &mut Client| -> anyhow::Result<u16> {
                 let body = format!(r#"{{"email":"{email}","password":"{password}"}}"#);

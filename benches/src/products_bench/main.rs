@@ -31,22 +31,21 @@
 //!
 //!    The bench checks the cache behaved as intended: the component writes its cache file once
 //!    per miss and never on a hit, so the file's change counter must advance once in a cached
-//!    run and once per request in an uncached one (`cache.rs`).
+//!    run and once per request in an uncached one (`benches/src/cache.rs`).
 //!
 //!    Before measuring, each native server's bodies for a few pages must equal reen-host's
 //!    byte for byte.
 
-mod cache;
 mod native;
 mod seed;
 
 use anyhow::{Context as _, bail, ensure};
 use benches::app;
-use benches::client::Client;
+use benches::cache::CacheFile;
+use benches::client::{self, Client};
 use benches::cpu;
 use benches::load::{self, LoadConfig, LoadReport, Paths};
 use benches::servers::{self, Server};
-use cache::CacheFile;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -272,10 +271,7 @@ impl Bench {
 
     /// The real app on reen-host in the bench's state directory, logging to `log`.
     fn reen_host(&self, addr: SocketAddr, build: bool, log: &str) -> anyhow::Result<Server> {
-        let mut command = app::command(&self.host, &self.root, &self.state, addr, build);
-        // reen-host logs every request at info level; logging is not what is measured.
-        command.env("RUST_LOG", "warn");
-        Server::spawn(command, &self.state.join(log))
+        app::start(&self.host, &self.root, &self.state, addr, build, log)
     }
 
     /// Sellers, schema, products, and reen-host's reference bodies.
@@ -328,18 +324,8 @@ impl Bench {
     async fn populate(&self, c: &mut Client) -> anyhow::Result<()> {
         let mut sellers = Vec::new();
         for (i, name) in seed::SELLER_NAMES[..self.cli.sellers].iter().enumerate() {
-            let body = serde_json::json!({
-                "name": name, "email": format!("seller{i}@bench.example"), "password": PASSWORD,
-            });
-            let (status, answer) = c
-                .post_json("/api/v1/auth/sign-up", &body.to_string(), None)
-                .await?;
-            ensure!(status == 201, "sign-up answered {status}: {answer}");
-            let answer: serde_json::Value = serde_json::from_str(&answer)?;
-            let id = answer["user"]["id"]
-                .as_str()
-                .context("sign-up answer without user.id")?;
-            sellers.push(id.to_owned());
+            let email = format!("seller{i}@bench.example");
+            sellers.push(client::sign_up(c, name, &email, PASSWORD).await?.id);
         }
         // The component creates its schema on its first request.
         let (status, answer) = c.get("/api/v1/products", None).await?;
@@ -435,6 +421,7 @@ impl Bench {
             warmup: Duration::from_secs(self.cli.warmup),
             duration: Duration::from_secs(self.cli.duration),
             paths: self.paths(mode, sent.clone()),
+            headers: load::Headers::default(),
         };
         let report = load::run(config).await;
         let others = cpu::others_percent(cpu_before, cpu::sample(process.id()));
@@ -489,13 +476,6 @@ impl Bench {
             }
         }
         Ok(())
-    }
-}
-
-fn millis(latency: Option<Duration>) -> String {
-    match latency {
-        Some(latency) => format!("{:.2} ms", latency.as_secs_f64() * 1000.0),
-        None => "-".into(),
     }
 }
 
@@ -557,8 +537,8 @@ fn print_report(bench: &Bench, runs: &[Run]) {
             "{:<13}{:<10}{rps:>9.0}{:>11}{:>11}{:>8}{:>12}{:>16}{:>7}",
             run.server.name(),
             run.mode.name(),
-            millis(run.report.percentile(50.0)),
-            millis(run.report.percentile(99.0)),
+            load::millis(run.report.percentile(50.0)),
+            load::millis(run.report.percentile(99.0)),
             run.report.errors,
             ratio(find(Contender::Native, run.mode)),
             ratio(native_uncached),
@@ -609,7 +589,7 @@ fn print_report(bench: &Bench, runs: &[Run]) {
         }
         line.push_str(&format!(
             "; p99 {} ({})",
-            millis(Some(p99)),
+            load::millis(Some(p99)),
             verdict(p99 <= Duration::from_millis(10))
         ));
         println!("{line}");

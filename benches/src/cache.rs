@@ -1,13 +1,15 @@
-//! The products component's read cache as the bench sees it from outside: the `cache`
-//! key-value store's file (`cache_kv.db`), in the layout reen-host shares with Spin's `spin`
-//! provider (`spin_key_value(store, key, value)`, rollback journal).
+//! The products component's read cache as the benches see it from outside: the `cache`
+//! key-value store's file (`cache_kv.db` in the app's state directory), in the layout
+//! reen-host shares with Spin's `spin` provider (`spin_key_value(store, key, value)`, rollback
+//! journal).
 //!
 //! Two uses, both while no request is in flight: replacing the cache generation exactly as the
 //! component's `cache::invalidate()` does after a write (`products:generation` ← a fresh unique
 //! value), which makes every cached read stale; and reading the file's change counter, which
 //! SQLite bumps once per write transaction in rollback-journal mode. The component writes the
 //! file once per cache miss (it stores the body it built) and never on a hit, so the counter's
-//! advance over a run is exactly the number of misses.
+//! advance over a run is exactly the number of misses (products-bench), or 0 when every read
+//! was a hit (cart-bench).
 
 use anyhow::{Context as _, ensure};
 use rusqlite::{Connection, params};
