@@ -30,8 +30,8 @@
 //!      place for every uncached run, so all of them query the same data.
 //!
 //!    The bench checks the cache behaved as intended: the component writes its cache file once
-//!    per miss and never on a hit, so the file's change counter must advance once in a cached
-//!    run and once per request in an uncached one (`benches/src/cache.rs`).
+//!    per miss and never on a hit, so its count of the host's writes to the file must advance
+//!    once in a cached run and once per request in an uncached one (`benches/src/cache.rs`).
 //!
 //!    Before measuring, each native server's bodies for a few pages must equal reen-host's
 //!    byte for byte.
@@ -155,7 +155,7 @@ struct Run {
     report: LoadReport,
     /// Requests sent (warm-up and measured window, including any cut off at the end).
     sent: u64,
-    /// reen-host: write transactions on the cache file during the run (one per miss).
+    /// reen-host: writes to the cache file during the run (one per miss).
     writes: Option<u64>,
     /// CPU time that went to neither the server nor the bench during the run, in percent of
     /// the machine (other processes, other VMs).
