@@ -1,105 +1,21 @@
 //! `fermyon:spin/key-value@2.0.0`: labelled stores kept in SQLite files, as Spin's `spin` provider does.
 //!
-//! Like Spin, every store file holds one table keyed by (store label, key), one connection per
-//! file is shared by the whole process, and a label the component was not granted answers
-//! `access-denied` (never a trap).
+//! Like Spin, every store file holds one table keyed by (store label, key) (the rows live in
+//! [`crate::key_value_sqlite`]), labels sharing a file share its connections, and a label the
+//! component was not granted answers `access-denied` (never a trap).
 
 use crate::bindings::fermyon::spin2_0_0::key_value::{self, Error};
+use crate::key_value_sqlite::KvBackend;
+pub use crate::key_value_sqlite::KvLocation;
 use crate::state::InstanceState;
 use anyhow::Context as _;
-use rusqlite::{OptionalExtension, params};
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 use wasmtime::component::Resource;
 
 /// Spin refuses to open more than this many stores in one instance (`store-table-full`).
 const MAX_OPEN_STORES: usize = 256;
-
-/// Where a store's rows live.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum KvLocation {
-    /// A SQLite file (created with its parent directories when missing).
-    File(PathBuf),
-    /// Process memory: gone when the app stops (Spin's behaviour with no state dir).
-    InMemory,
-}
-
-/// One SQLite file (or in-memory database) holding the rows of one or more store labels.
-pub struct KvBackend {
-    conn: Mutex<rusqlite::Connection>,
-}
-
-impl KvBackend {
-    fn open(location: &KvLocation) -> anyhow::Result<Self> {
-        let conn = match location {
-            KvLocation::File(path) => {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                }
-                rusqlite::Connection::open(path)
-                    .with_context(|| format!("opening key-value file {}", path.display()))?
-            }
-            KvLocation::InMemory => rusqlite::Connection::open_in_memory()?,
-        };
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS spin_key_value (
-                store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
-                PRIMARY KEY (store, key))",
-            [],
-        )?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-        })
-    }
-
-    fn with_conn<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, Error> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| Error::Other("key-value store lock poisoned".into()))?;
-        f(&conn).map_err(|e| Error::Other(e.to_string()))
-    }
-
-    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.with_conn(|c| {
-            c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .query_row(params![store, key], |row| row.get(0))
-                .optional()
-        })
-    }
-
-    fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<(), Error> {
-        self.with_conn(|c| {
-            c.prepare_cached(
-                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(store, key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute(params![store, key, value])
-            .map(drop)
-        })
-    }
-
-    fn delete(&self, store: &str, key: &str) -> Result<(), Error> {
-        self.with_conn(|c| {
-            c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .execute(params![store, key])
-                .map(drop)
-        })
-    }
-
-    fn keys(&self, store: &str) -> Result<Vec<String>, Error> {
-        self.with_conn(|c| {
-            c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?
-                .query_map(params![store], |row| row.get(0))?
-                .collect()
-        })
-    }
-}
 
 /// Every store label the app defines, resolved to its backend (validated at start-up).
 #[derive(Default)]
@@ -108,7 +24,7 @@ pub struct KeyValueStores {
 }
 
 impl KeyValueStores {
-    /// Opens each label's backend; labels sharing a file share one connection.
+    /// Opens each label's backend; labels sharing a file share one backend.
     pub fn open(locations: &BTreeMap<String, KvLocation>) -> anyhow::Result<Self> {
         let mut by_location: HashMap<&KvLocation, Arc<KvBackend>> = HashMap::new();
         let mut stores = HashMap::new();

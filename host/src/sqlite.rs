@@ -1,17 +1,20 @@
 //! `fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0`: labelled SQLite databases.
 //!
-//! Spin's semantics: every guest `open` is a new rusqlite connection (so `BEGIN`/`COMMIT` work
+//! Spin's semantics: every guest `open` is a connection of its own (so `BEGIN`/`COMMIT` work
 //! within one handle and two handles never share a transaction), one statement per `execute`,
-//! every SQL failure is `io(message)`, and an ungranted label is `access-denied`.
+//! every SQL failure is `io(message)`, and an ungranted label is `access-denied`. Unlike Spin,
+//! the rusqlite connection behind a handle may have served an earlier handle: see
+//! [`crate::sqlite_reuse`] for why no guest can tell.
 
 use crate::bindings::fermyon::spin2_0_0::sqlite as v2;
 use crate::bindings::spin::sqlite::sqlite as v3;
+use crate::sqlite_reuse::{Database, GuestConnection};
 use crate::state::InstanceState;
 use anyhow::Context as _;
 use rusqlite::types::ValueRef;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use wasmtime::component::Resource;
 
 /// Spin answers `io("too many connections opened")` past this many handles in one instance.
@@ -40,26 +43,33 @@ pub fn default_location(state_dir: Option<&Path>) -> DbLocation {
 /// Every database label the app defines (validated at start-up).
 #[derive(Default)]
 pub struct SqliteDatabases {
-    databases: HashMap<String, Arc<DbLocation>>,
+    databases: HashMap<String, Arc<Database>>,
 }
 
 impl SqliteDatabases {
     /// Creates the parent directories of every file database up front, so the first request
     /// does not race to do it and a read-only state dir fails at start-up, not mid-request.
+    /// Labels naming the same file share its idle connections.
     pub fn new(locations: &BTreeMap<String, DbLocation>) -> anyhow::Result<Self> {
+        let mut files: HashMap<&Path, Arc<Database>> = HashMap::new();
+        let mut databases = HashMap::new();
         for (label, location) in locations {
-            if let DbLocation::File(path) = location
-                && let Some(dir) = path.parent()
-            {
-                std::fs::create_dir_all(dir).with_context(|| {
-                    format!("sqlite database `{label}`: creating {}", dir.display())
-                })?;
-            }
+            let database = match location {
+                DbLocation::File(path) => {
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir).with_context(|| {
+                            format!("sqlite database `{label}`: creating {}", dir.display())
+                        })?;
+                    }
+                    files
+                        .entry(path)
+                        .or_insert_with(|| Arc::new(Database::file(path.clone())))
+                        .clone()
+                }
+                DbLocation::InMemory => Arc::new(Database::InMemory),
+            };
+            databases.insert(label.clone(), database);
         }
-        let databases = locations
-            .iter()
-            .map(|(label, loc)| (label.clone(), Arc::new(loc.clone())))
-            .collect();
         Ok(Self { databases })
     }
 
@@ -76,7 +86,7 @@ impl SqliteDatabases {
 /// The databases one component may open.
 #[derive(Default)]
 pub struct SqliteGrant {
-    databases: HashMap<String, Arc<DbLocation>>,
+    databases: HashMap<String, Arc<Database>>,
 }
 
 /// Per-instance SQLite state.
@@ -94,12 +104,23 @@ impl SqliteInstance {
     }
 }
 
-/// A guest's connection handle; the rusqlite connection is opened on first use, like Spin.
+/// A guest's connection handle; the rusqlite connection is taken on first use, like Spin
+/// opens it, and given back to its database when the handle is dropped.
 pub struct SqliteConnection {
-    location: Arc<DbLocation>,
-    conn: Option<Arc<Mutex<rusqlite::Connection>>>,
+    database: Arc<Database>,
+    /// `None` before the first statement, and while a statement runs on the blocking pool.
+    conn: Option<GuestConnection>,
     last_insert_rowid: i64,
     changes: u64,
+}
+
+impl Drop for SqliteConnection {
+    fn drop(&mut self) {
+        // A transaction still open is rolled back, as closing a Spin connection does.
+        if let Some(conn) = self.conn.take() {
+            self.database.release(conn);
+        }
+    }
 }
 
 /// A column value independent of the WIT version it came from.
@@ -117,14 +138,6 @@ struct Executed {
     rows: Vec<Vec<SqlValue>>,
     last_insert_rowid: i64,
     changes: u64,
-}
-
-fn open_connection(location: &DbLocation) -> Result<rusqlite::Connection, String> {
-    let conn = match location {
-        DbLocation::File(path) => rusqlite::Connection::open(path),
-        DbLocation::InMemory => rusqlite::Connection::open_in_memory(),
-    };
-    conn.map_err(|e| e.to_string())
 }
 
 fn run_statement(
@@ -145,11 +158,10 @@ fn run_statement(
             SqlValue::Null => stmt.raw_bind_parameter(index, rusqlite::types::Null)?,
         }
     }
-    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
-    let width = columns.len();
     let mut rows = Vec::new();
     let mut cursor = stmt.raw_query();
     while let Some(row) = cursor.next()? {
+        let width = row.as_ref().column_count();
         let mut values = Vec::with_capacity(width);
         for i in 0..width {
             values.push(match row.get_ref(i)? {
@@ -162,6 +174,11 @@ fn run_statement(
         }
         rows.push(values);
     }
+    drop(cursor);
+    // Read after running: a cached statement whose table another connection altered (`SELECT
+    // *` after `ADD COLUMN`) is re-prepared by its first step, and only then names the new
+    // columns.
+    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
     Ok(Executed {
         columns,
         rows,
@@ -181,7 +198,7 @@ impl InstanceState {
         &mut self,
         database: String,
     ) -> wasmtime::Result<Result<Resource<SqliteConnection>, SqlFailure>> {
-        let Some(location) = self.sqlite.grant.databases.get(&database).cloned() else {
+        let Some(database) = self.sqlite.grant.databases.get(&database).cloned() else {
             return Ok(Err(SqlFailure::AccessDenied));
         };
         if self.sqlite.open_connections >= MAX_OPEN_CONNECTIONS {
@@ -189,7 +206,7 @@ impl InstanceState {
         }
         self.sqlite.open_connections += 1;
         let handle = SqliteConnection {
-            location,
+            database,
             conn: None,
             last_insert_rowid: 0,
             changes: 0,
@@ -204,27 +221,27 @@ impl InstanceState {
         parameters: Vec<SqlValue>,
     ) -> wasmtime::Result<Result<Executed, SqlFailure>> {
         let connection = self.table.get_mut(handle)?;
-        let conn = match &connection.conn {
-            Some(conn) => conn.clone(),
-            None => match open_connection(&connection.location) {
-                Ok(conn) => {
-                    let conn = Arc::new(Mutex::new(conn));
-                    connection.conn = Some(conn.clone());
-                    conn
-                }
-                Err(msg) => return Ok(Err(SqlFailure::Io(msg))),
-            },
-        };
-        let result = tokio::task::spawn_blocking(move || {
-            let conn = conn
-                .lock()
-                .map_err(|_| "connection lock poisoned".to_owned())?;
-            run_statement(&conn, &statement, parameters).map_err(|e| e.to_string())
+        let taken = connection.conn.take();
+        let database = connection.database.clone();
+        // The connection moves to the blocking pool and back. If this future is dropped
+        // meanwhile (the instance is going away), it is closed there instead of reused.
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let conn = match taken {
+                Some(conn) => conn,
+                None => match database.connect() {
+                    Ok(conn) => conn,
+                    Err(e) => return (None, Err(e.to_string())),
+                },
+            };
+            let result =
+                run_statement(conn.conn(), &statement, parameters).map_err(|e| e.to_string());
+            (Some(conn), result)
         })
         .await?;
+        let connection = self.table.get_mut(handle)?;
+        connection.conn = conn;
         Ok(match result {
             Ok(executed) => {
-                let connection = self.table.get_mut(handle)?;
                 connection.last_insert_rowid = executed.last_insert_rowid;
                 connection.changes = executed.changes;
                 Ok(executed)
@@ -234,7 +251,7 @@ impl InstanceState {
     }
 
     fn sqlite_drop(&mut self, handle: Resource<SqliteConnection>) -> wasmtime::Result<()> {
-        // Dropping the rusqlite connection rolls back any transaction left open, as in Spin.
+        // Dropping the handle rolls back any transaction left open, as in Spin.
         self.table.delete(handle)?;
         self.sqlite.open_connections = self.sqlite.open_connections.saturating_sub(1);
         Ok(())
@@ -356,5 +373,36 @@ impl v3::HostConnection for InstanceState {
 
     async fn drop(&mut self, handle: Resource<SqliteConnection>) -> wasmtime::Result<()> {
         self.sqlite_drop(handle)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(executed: &Executed) -> Vec<&str> {
+        executed.columns.iter().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn a_cached_select_star_shows_columns_another_connection_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let reused = rusqlite::Connection::open(&path).unwrap();
+        reused.execute_batch("CREATE TABLE t (x)").unwrap();
+        let before = run_statement(&reused, "SELECT * FROM t", Vec::new()).unwrap();
+        assert_eq!(names(&before), ["x"]);
+
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("ALTER TABLE t ADD COLUMN y").unwrap();
+        let empty = run_statement(&reused, "SELECT * FROM t", Vec::new()).unwrap();
+        assert_eq!(names(&empty), ["x", "y"], "no rows");
+
+        other
+            .execute_batch("ALTER TABLE t ADD COLUMN z; INSERT INTO t VALUES (1, 2, 3)")
+            .unwrap();
+        let full = run_statement(&reused, "SELECT * FROM t", Vec::new()).unwrap();
+        assert_eq!(names(&full), ["x", "y", "z"]);
+        assert_eq!(full.rows[0].len(), 3);
     }
 }

@@ -165,3 +165,62 @@ async fn a_store_the_component_was_not_granted_is_access_denied() {
     let undefined = kv(&app, "ungranted", "store=nope&action=get&key=a", "").await;
     assert_eq!(undefined["error"], "Error::AccessDenied");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_that_answered_is_seen_by_every_later_get() {
+    let app = start().await;
+    for i in 0..20 {
+        let value = format!("v{i}");
+        let set = kv(&app, "granted", "store=cache&action=set&key=k", &value).await;
+        assert!(set.get("error").is_none(), "{set}");
+        let gets = (0..4).map(|_| kv(&app, "granted", "store=cache&action=get&key=k", ""));
+        for got in futures_util::future::join_all(gets).await {
+            assert_eq!(got["ok"], value.as_str());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gets_and_sets_at_once_each_see_a_whole_value() {
+    let app = start().await;
+    let big = |c: char| c.to_string().repeat(20_000);
+    kv(&app, "granted", "store=cache&action=set&key=k", &big('a')).await;
+    let sets = ['b', 'c', 'd', 'e'].map(|c| {
+        let app = &app;
+        async move { kv(app, "granted", "store=cache&action=set&key=k", &big(c)).await }
+    });
+    let gets = (0..16).map(|_| kv(&app, "granted", "store=cache&action=get&key=k", ""));
+    let (sets, gets) = tokio::join!(
+        futures_util::future::join_all(sets),
+        futures_util::future::join_all(gets)
+    );
+    assert!(sets.iter().all(|s| s.get("error").is_none()), "{sets:?}");
+    for got in gets {
+        let text = got["ok"].as_str().unwrap_or_default();
+        let first = text.chars().next().unwrap_or('?');
+        assert_eq!(text, big(first), "one whole value, never a mix");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_files_are_in_wal_mode_with_the_wal_beside_them() {
+    let app = start().await;
+    for store in ["default", "cache"] {
+        kv(
+            &app,
+            "granted",
+            &format!("store={store}&action=set&key=k"),
+            "v",
+        )
+        .await;
+    }
+    let dir = app.dir.path();
+    for file in ["cache.db", ".spin/sqlite_key_value.db"] {
+        assert!(dir.join(format!("{file}-wal")).exists(), "{file}-wal");
+        let db = rusqlite::Connection::open(dir.join(file)).expect("the store file opens");
+        let mode: String = db
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .expect("journal mode");
+        assert_eq!(mode, "wal", "{file}");
+    }
+}

@@ -218,3 +218,227 @@ async fn an_ungranted_database_is_access_denied() {
         assert_eq!(out["error"], "Error::AccessDenied", "{api}");
     }
 }
+
+/// The first row of the first result of a `sql` answer.
+fn first_row(out: &Value) -> Value {
+    out["results"][0]["rows"][0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_left_open_does_not_reach_the_next_request() {
+    let app = start().await;
+    sql(
+        &app,
+        "v3",
+        "orders",
+        json!([stmt("CREATE TABLE ledger (n INTEGER)", json!([]))]),
+    )
+    .await;
+    for round in 0..3 {
+        // Read-only and left open, even holding the write lock: the connection is reused.
+        let open = sql(
+            &app,
+            "v3",
+            "orders",
+            json!([
+                stmt("BEGIN IMMEDIATE", json!([])),
+                stmt("SELECT COUNT(*) FROM ledger", json!([])),
+            ]),
+        )
+        .await;
+        assert!(open.get("error").is_none(), "{open}");
+        // Left open with a write: rolled back.
+        sql(
+            &app,
+            "v3",
+            "orders",
+            json!([
+                stmt("BEGIN", json!([])),
+                stmt("INSERT INTO ledger VALUES (-1)", json!([])),
+            ]),
+        )
+        .await;
+        let next = sql(
+            &app,
+            "v3",
+            "orders",
+            json!([
+                stmt("BEGIN IMMEDIATE", json!([])),
+                stmt("INSERT INTO ledger VALUES (?)", json!([{"integer": round}])),
+                stmt("COMMIT", json!([])),
+                stmt("SELECT COUNT(*), MIN(n) FROM ledger", json!([])),
+            ]),
+        )
+        .await;
+        assert!(next.get("error").is_none(), "round {round}: {next}");
+        assert_eq!(
+            next["results"][3]["rows"][0],
+            json!([{"integer": round + 1}, {"integer": 0}]),
+            "round {round}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_state_one_request_set_is_not_seen_by_the_next() {
+    let app = start().await;
+    let run = |statements: Value| sql(&app, "v3", "orders", statements);
+    let default = run(json!([
+        stmt("CREATE TABLE t (x INTEGER PRIMARY KEY)", json!([])),
+        stmt("INSERT INTO t VALUES (41)", json!([])),
+        stmt("PRAGMA cache_size", json!([])),
+    ]))
+    .await["results"][2]["rows"]
+        .clone();
+    run(json!([
+        stmt("PRAGMA cache_size = 7", json!([])),
+        stmt("CREATE TEMP TABLE scratch (x)", json!([])),
+        stmt("ATTACH ':memory:' AS extra", json!([])),
+    ]))
+    .await;
+    let fresh = run(json!([
+        stmt(
+            "SELECT changes(), total_changes(), last_insert_rowid()",
+            json!([])
+        ),
+        stmt("PRAGMA cache_size", json!([])),
+        stmt(
+            "SELECT name FROM pragma_database_list ORDER BY seq",
+            json!([])
+        ),
+    ]))
+    .await;
+    assert_eq!(
+        first_row(&fresh),
+        json!([{"integer": 0}, {"integer": 0}, {"integer": 0}]),
+        "a fresh connection's counters: {fresh}"
+    );
+    assert_eq!(fresh["results"][1]["rows"], default);
+    assert_eq!(fresh["results"][2]["rows"], json!([[{"text": "main"}]]));
+    let scratch = run(json!([stmt("SELECT * FROM scratch", json!([]))])).await;
+    assert!(
+        scratch["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no such table"),
+        "{scratch}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_in_one_request_is_read_by_the_next() {
+    let app = start().await;
+    sql(
+        &app,
+        "v2",
+        "orders",
+        json!([stmt("CREATE TABLE items (n INTEGER)", json!([]))]),
+    )
+    .await;
+    for n in 1..=20_i64 {
+        sql(
+            &app,
+            "v2",
+            "orders",
+            json!([stmt(
+                "INSERT INTO items VALUES (?)",
+                json!([{"integer": n}])
+            )]),
+        )
+        .await;
+        // Several reads at once, so several idle connections with warm caches serve them.
+        let reads = (0..3).map(|_| {
+            sql(
+                &app,
+                "v3",
+                "orders",
+                json!([stmt("SELECT COUNT(*), MAX(n) FROM items", json!([]))]),
+            )
+        });
+        for out in futures_util::future::join_all(reads).await {
+            assert_eq!(first_row(&out), json!([{"integer": n}, {"integer": n}]));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_queue_for_the_write_lock() {
+    let app = start().await;
+    sql(
+        &app,
+        "v3",
+        "orders",
+        json!([stmt("CREATE TABLE turns (seen INTEGER)", json!([]))]),
+    )
+    .await;
+    // Each holds the write lock a while (a ~20 ms query) between reading how many went before
+    // and committing; the others must wait for it, not fail with `database is locked`.
+    let writers = (0..10).map(|_| {
+        sql(
+            &app,
+            "v3",
+            "orders",
+            json!([
+                stmt("BEGIN IMMEDIATE", json!([])),
+                stmt("INSERT INTO turns SELECT COUNT(*) FROM turns", json!([])),
+                stmt(
+                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 200000) \
+                     SELECT COUNT(*) FROM c",
+                    json!([])
+                ),
+                stmt("COMMIT", json!([])),
+            ]),
+        )
+    });
+    for out in futures_util::future::join_all(writers).await {
+        assert!(out.get("error").is_none(), "{out}");
+    }
+    let out = sql(
+        &app,
+        "v3",
+        "orders",
+        json!([stmt("SELECT seen FROM turns ORDER BY seen", json!([]))]),
+    )
+    .await;
+    let expected: Vec<Value> = (0..10).map(|n| json!([{"integer": n}])).collect();
+    assert_eq!(out["results"][0]["rows"], json!(expected), "one at a time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wal_files_live_next_to_the_database() {
+    let app = start().await;
+    for db in ["orders", "default"] {
+        sql(
+            &app,
+            "v3",
+            db,
+            json!([
+                stmt("CREATE TABLE t (x)", json!([])),
+                stmt("INSERT INTO t VALUES (1)", json!([])),
+            ]),
+        )
+        .await;
+        let out = sql(
+            &app,
+            "v3",
+            db,
+            json!([stmt("PRAGMA journal_mode", json!([]))]),
+        )
+        .await;
+        assert_eq!(first_row(&out), json!([{"text": "wal"}]), "{db}");
+    }
+    let dir = app.dir.path();
+    for db in ["data/orders.db", ".spin/sqlite_db.db"] {
+        assert!(dir.join(format!("{db}-wal")).exists(), "{db}-wal");
+        assert!(dir.join(format!("{db}-shm")).exists(), "{db}-shm");
+    }
+    let app = app.restart().await;
+    let out = sql(
+        &app,
+        "v3",
+        "orders",
+        json!([stmt("SELECT x FROM t", json!([]))]),
+    )
+    .await;
+    assert_eq!(out["results"][0]["rows"], json!([[{"integer": 1}]]));
+}
