@@ -192,7 +192,7 @@ fn main() -> anyhow::Result<()> {
             .await?;
         let mut client = Client::connect(addr).await?;
         eprintln!(
-            "seeding through the API: {} sellers, {} products, 3 shoppers ...",
+            "seeding through the API: {} sellers, {} products, 4 shoppers ...",
             cli.items,
             cli.products + cli.items - 1
         );
