@@ -27,13 +27,7 @@ pub fn open() -> Result<Connection, StoreError> {
 
 pub use sqlite_store::transaction;
 
-fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
-}
-
-fn int(i: i64) -> Value {
-    Value::Integer(i)
-}
+use sqlite_store::{int, text};
 
 fn opt_text(s: Option<&str>) -> Value {
     s.map_or(Value::Null, text)

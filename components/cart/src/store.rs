@@ -38,13 +38,7 @@ pub fn open() -> Result<Connection, StoreError> {
 
 pub use sqlite_store::transaction;
 
-fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
-}
-
-fn int(i: i64) -> Value {
-    Value::Integer(i)
-}
+use sqlite_store::{int, text};
 
 const COLUMNS: &str = "id, user_id, product_id, quantity, created_at, updated_at";
 

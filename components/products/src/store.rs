@@ -142,13 +142,7 @@ fn seed_demo_catalog(db: &Connection) -> Result<(), StoreError> {
 
 pub use sqlite_store::transaction;
 
-pub(crate) fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
-}
-
-pub(crate) fn int(i: i64) -> Value {
-    Value::Integer(i)
-}
+use sqlite_store::{int, text};
 
 /// Units of product `p` held by active, unexpired reservations. One parameter: now (Unix ms).
 pub(crate) const HELD: &str = "(SELECT COALESCE(SUM(l.quantity), 0) FROM reservation_lines l \

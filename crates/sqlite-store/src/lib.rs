@@ -17,6 +17,16 @@ impl From<spin_sdk::sqlite3::Error> for StoreError {
     }
 }
 
+/// A text parameter.
+pub fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+/// An integer parameter.
+pub fn int(i: i64) -> Value {
+    Value::Integer(i)
+}
+
 /// A schema version and the statements (one per `execute`) that bring the database to it.
 pub type Migration = (i64, &'static [&'static str]);
 
