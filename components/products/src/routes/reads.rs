@@ -8,27 +8,29 @@ use crate::domain::{IdsBody, ListFilter, ListQuery, PageMeta, check_bulk};
 use crate::errors::{ProductError, StoreError};
 use crate::store::{self, Stock};
 use http_kit::{json, parse_json, parse_query};
-use serde_json::json;
+use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
+use spin_sdk::sqlite3::Connection;
 use timestamp::Timestamp;
 
-/// GET /api/v1/products — a plain array without `page`/`limit`, `{products, meta}` with either.
-/// Served from the cache when it holds this exact query for the current generation.
-pub async fn list_products(req: Request) -> Result<Response, ProductError> {
-    reject_invalid_bearer(&req).await?;
-    let query: ListQuery = parse_query(req.query())?;
-    let filter = ListFilter::try_from(query)?;
+/// Answers the read `what` from the cache, or else builds its body with `build` (given the
+/// database, the seller names, and the stock the read must show) and caches it. The entry is
+/// good until the next hold expires, and only while its sellers keep their names.
+fn cached_read(
+    req: &Request,
+    what: &str,
+    build: impl FnOnce(&Connection, &mut SellerNames, Stock) -> Result<Value, ProductError>,
+) -> Result<Response, ProductError> {
     let cache = Cache::open();
-    // The validated filter's debug form is canonical: equal queries share one entry.
-    let what = format!("list:{filter:?}");
     let mut names = SellerNames::open()?;
     let now = Timestamp::now();
-    if let Some(hit) = cache.get(&what, now.millis())
+    if let Some(hit) = cache.get(what, now.millis())
         && names.unchanged(&hit)?
     {
-        return Ok(cache::read_response(&req, hit.body));
+        return Ok(cache::read_response(req, hit.body));
     }
-    let mut names = SellerNames::open()?;
+    // The entry records only the names this body shows, under a stamp read before them.
+    names.restart()?;
     let db = store::open()?;
     // Read before the products: a hold made in between makes the entry expire earlier, never
     // later.
@@ -37,53 +39,43 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
         Some(_) => Stock::LessHolds { now },
         None => Stock::OnHand,
     };
-    let products = store::list_products(&db, &filter, stock)?;
-    let views = names.views(&products)?;
-    let body = match filter.page {
-        None => serde_json::to_vec(&views),
-        Some(page) => {
-            let total = store::count_products(&db, &filter, stock)?;
-            let meta = PageMeta::new(total, page);
-            serde_json::to_vec(&json!({ "products": views, "meta": meta }))
-        }
-    }
-    .map_err(|e| StoreError(e.to_string()))?;
+    let body = build(&db, &mut names, stock)?;
+    let body = serde_json::to_vec(&body).map_err(|e| StoreError(e.to_string()))?;
     cache.put(
-        &what,
+        what,
         &body,
         &names.names,
         names.stamp.as_deref(),
         valid_until,
     );
-    Ok(cache::read_response(&req, body))
+    Ok(cache::read_response(req, body))
+}
+
+/// GET /api/v1/products — a plain array without `page`/`limit`, `{products, meta}` with either.
+/// Served from the cache when it holds this exact query for the current generation.
+pub async fn list_products(req: Request) -> Result<Response, ProductError> {
+    reject_invalid_bearer(&req).await?;
+    let query: ListQuery = parse_query(req.query())?;
+    let filter = ListFilter::try_from(query)?;
+    // The validated filter's debug form is canonical: equal queries share one entry.
+    cached_read(&req, &format!("list:{filter:?}"), |db, names, stock| {
+        let views = names.views(&store::list_products(db, &filter, stock)?)?;
+        Ok(match filter.page {
+            None => json!(views),
+            Some(page) => {
+                let meta = PageMeta::new(store::count_products(db, &filter, stock)?, page);
+                json!({ "products": views, "meta": meta })
+            }
+        })
+    })
 }
 
 /// GET /api/v1/products/:id — cached like the list.
 pub async fn get_product(req: Request, id: &str) -> Result<Response, ProductError> {
     reject_invalid_bearer(&req).await?;
-    let cache = Cache::open();
-    let what = format!("item:{id}");
-    let mut names = SellerNames::open()?;
-    let now = Timestamp::now();
-    if let Some(hit) = cache.get(&what, now.millis())
-        && names.unchanged(&hit)?
-    {
-        return Ok(cache::read_response(&req, hit.body));
-    }
-    let mut names = SellerNames::open()?;
-    let db = store::open()?;
-    let valid_until = store::next_expiry(&db, now)?;
-    let product = find(&db, id)?;
-    let view = names.view(&product)?;
-    let body = serde_json::to_vec(&view).map_err(|e| StoreError(e.to_string()))?;
-    cache.put(
-        &what,
-        &body,
-        &names.names,
-        names.stamp.as_deref(),
-        valid_until,
-    );
-    Ok(cache::read_response(&req, body))
+    cached_read(&req, &format!("item:{id}"), |db, names, _stock| {
+        names.view(&find(db, id)?)
+    })
 }
 
 /// POST /internal/v1/products/batch (service chaining only: no public route leads here) —

@@ -26,6 +26,13 @@ impl SellerNames {
         })
     }
 
+    /// Starts over for a body about to be built: the stamp read again, no names remembered.
+    pub fn restart(&mut self) -> Result<(), ProductError> {
+        self.stamp = projection::names_stamp(&self.store)?;
+        self.names.clear();
+        Ok(())
+    }
+
     fn name(&mut self, user_id: &str) -> Result<String, ProductError> {
         if let Some(name) = self.names.get(user_id) {
             return Ok(name.clone());
