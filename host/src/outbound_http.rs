@@ -16,6 +16,37 @@ pub struct HttpCallContext {
     pub dispatcher: Arc<HttpDispatcher>,
     /// `http://ip:port` of the app's own listener, for self requests.
     pub self_origin: String,
+    /// Raised when the guest must stop as if it had trapped (see [`Fault`]).
+    pub fault: Arc<Fault>,
+}
+
+/// A failure Spin turns into a trap of the calling guest rather than an error code it could
+/// handle: a chained request to `http://<id>.spin.internal` when the app has no component
+/// `<id>` ("unknown routing destination"). The hooks cannot trap, so the request never
+/// completes and the HTTP trigger, woken by [`Fault::raised`], stops the guest and answers an
+/// empty 500 as for a trap; the guest runs no further code, as on Spin.
+#[derive(Default)]
+pub struct Fault {
+    message: std::sync::OnceLock<String>,
+    raised: tokio::sync::Notify,
+}
+
+impl Fault {
+    fn raise(&self, message: String) {
+        if self.message.set(message).is_ok() {
+            self.raised.notify_one();
+        }
+    }
+
+    /// Resolves with the message once a fault has been raised.
+    pub async fn raised(&self) -> String {
+        loop {
+            if let Some(message) = self.message.get() {
+                return message.clone();
+            }
+            self.raised.notified().await;
+        }
+    }
 }
 
 /// The per-instance outbound HTTP policy; it is the instance's `WasiHttpHooks`.
@@ -75,7 +106,11 @@ impl OutboundHttp {
                     dispatcher: ctx.dispatcher.clone(),
                     component: component.to_owned(),
                 }),
-                Some(_) => Err(Error::DestinationNotFound),
+                Some(ctx) => {
+                    ctx.fault
+                        .raise(format!("unknown routing destination '{component}'"));
+                    Ok(Destination::Stopped)
+                }
                 // Outside the HTTP trigger there is no interceptor: the name does not resolve.
                 None => Err(Error::DnsError {
                     rcode: Some("NXDOMAIN".into()),
@@ -89,6 +124,8 @@ impl OutboundHttp {
 
 enum Destination {
     Network,
+    /// Never answered: the guest is being stopped (a [`Fault`] was raised).
+    Stopped,
     SelfOrigin(String),
     Chained {
         dispatcher: Arc<HttpDispatcher>,
@@ -137,6 +174,7 @@ impl WasiHttpHooks for OutboundHttp {
         Box::new(async move {
             match destination? {
                 Destination::Network => send_network(request, options).await,
+                Destination::Stopped => std::future::pending().await,
                 Destination::SelfOrigin(origin) => {
                     let path = request
                         .uri()

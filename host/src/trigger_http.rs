@@ -2,7 +2,7 @@
 //! instance per request from a pre-instantiated component, and in-process service chaining.
 
 use crate::manifest::Application;
-use crate::outbound_http::HttpCallContext;
+use crate::outbound_http::{Fault, HttpCallContext};
 use crate::routes::{CHAINED_CLIENT_ADDR, RouteMatch, Router, is_reserved_path};
 use crate::state::{ComponentRuntime, InstanceState};
 use bytes::Bytes;
@@ -193,9 +193,11 @@ impl HttpDispatcher {
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
+        let fault = Arc::new(Fault::default());
         let context = HttpCallContext {
             dispatcher: self.clone(),
             self_origin: self.self_origin.get().cloned().unwrap_or_default(),
+            fault: fault.clone(),
         };
         let state = component.runtime.instance_state(Some(context));
         let mut store = Store::new(component.pre.engine(), state);
@@ -208,15 +210,35 @@ impl HttpDispatcher {
         let pre = component.pre.clone();
         // The guest may keep streaming the body after it has sent the head, so it runs in
         // its own task and outlives this function.
-        let task = tokio::spawn(async move {
+        let mut task = tokio::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy
                 .wasi_http_incoming_handler()
                 .call_handle(&mut store, req, out)
                 .await
         });
-        match receiver.await {
-            Ok(Ok(response)) => Ok(response),
+        let answer = tokio::select! {
+            answer = receiver => answer,
+            message = fault.raised() => {
+                task.abort();
+                anyhow::bail!("guest stopped: {message}");
+            }
+        };
+        match answer {
+            Ok(Ok(response)) => {
+                // The guest may still be streaming the body: a fault raised now stops it too.
+                let id = component.runtime.id.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        message = fault.raised() => {
+                            task.abort();
+                            tracing::error!(component = %id, "guest stopped: {message}");
+                        }
+                        _ = &mut task => {}
+                    }
+                });
+                Ok(response)
+            }
             Ok(Err(code)) => anyhow::bail!("guest returned error code {code:?}"),
             Err(_) => match task.await? {
                 Ok(()) => anyhow::bail!("guest returned without sending a response"),

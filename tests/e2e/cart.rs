@@ -503,32 +503,30 @@ async fn a_cart_holds_at_most_100_products() {
     assert_eq!(listed[0]["product"]["name"], "Item 0", "oldest first");
 }
 
-/// The project's manifest with the products component under another id: the cart's
-/// `http://products.spin.internal` then reaches nothing, as when products is not deployed.
-fn manifest_without_products() -> PathBuf {
+/// The project's manifest with the products component denied its database: every chained
+/// batch lookup answers 500, as when the catalog's storage fails. (A manifest without any
+/// `products` component is no test of the cart: Spin stops the calling guest at a chained
+/// request to an unknown component, so the client gets an empty 500 whatever the cart does.)
+fn manifest_with_failing_products() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        project_manifest_variant("no-products", |project| {
-            assert!(project.contains("[component.products]"));
-            project
-                .replace(
-                    "component = \"products\"",
-                    "component = \"catalog-elsewhere\"",
-                )
-                .replace("[component.products", "[component.catalog-elsewhere")
+        project_manifest_variant("failing-products", |project| {
+            let grant = "sqlite_databases = [\"products\"]\n";
+            assert_eq!(project.matches(grant).count(), 1, "products' grant");
+            project.replace(grant, "")
         })
     })
     .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cart_read_fails_with_503_when_the_catalog_is_unreachable() {
+async fn a_cart_read_fails_with_503_when_the_catalog_fails() {
     let app = spawn_app().await;
     let (_seller, mug) = seller_with(&app, "mug", 10).await;
     let buyer = app.new_user("Buyer").await;
     let item = add(&buyer, &mug, 1).await;
-    // The same data, served by an app in which no component answers as `products`.
-    let offline = spawn_beside(&app, manifest_without_products()).await;
+    // The same data, served by an app whose products component fails every request.
+    let offline = spawn_beside(&app, manifest_with_failing_products()).await;
     let token = buyer.token.as_str();
 
     let res = offline.call(Method::GET, CART, token, None).await;

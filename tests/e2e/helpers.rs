@@ -1,9 +1,10 @@
-//! `spawn_app()`: the real application (`spin.toml`, `runtime-config.toml`) on reen-host on a
-//! random port, with every store and database in a private temporary directory, and a fake
-//! Clerk it is pointed at. Request helpers and signed-in users are in `api.rs`.
+//! `spawn_app()`: the real application (`spin.toml`, `runtime-config.toml`) on the host this run
+//! tests (`host.rs`: reen-host or the Spin CLI) on a random port, with every store and database
+//! in a private temporary directory, and a fake Clerk it is pointed at. Request helpers and
+//! signed-in users are in `api.rs`.
 
 use crate::fake_clerk::{self, FakeClerk};
-use reen_host::{AppOptions, RunningApp};
+use crate::host::{self, Launch, Server};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -30,7 +31,7 @@ pub const JWT_SECRET: &str = "e2e-jwt-secret-0123456789abcdef-0123456789";
 
 /// A running app, a client for it, and the fake Clerk it talks to.
 pub struct TestApp {
-    pub app: RunningApp,
+    pub app: Server,
     pub client: reqwest::Client,
     pub clerk: FakeClerk,
 }
@@ -93,36 +94,42 @@ const NO_REDIS: &str = "redis://127.0.0.1:9";
 
 /// The app from `manifest` with `variables` set (after the test defaults, so they win).
 pub async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> TestApp {
-    start(AppOptions::for_tests(manifest), variables).await
+    start(manifest, variables, None).await
 }
 
 /// A second app from `manifest` on `app`'s state directory, so both see the same databases and
 /// key-value stores: one deployment's data served by a differently wired app.
 pub async fn spawn_beside(app: &TestApp, manifest: PathBuf) -> TestApp {
-    let state = app.app.state_dir().expect("a test app has a state dir");
-    start(AppOptions::for_tests(manifest).state_dir(state), &[]).await
+    start(manifest, &[], Some(&app.app)).await
 }
 
-async fn start(options: AppOptions, variables: &[(&str, &str)]) -> TestApp {
+async fn start(manifest: PathBuf, variables: &[(&str, &str)], beside: Option<&Server>) -> TestApp {
     build_components();
     let root = repo_root();
-    let mut options = options.runtime_config(root.join("runtime-config.toml"));
-    options.working_dir = Some(root);
-    options.log_requests = false;
     let clerk = FakeClerk::start().await;
-    let options = options
-        .variable("jwt_secret", JWT_SECRET)
-        .variable("clerk_jwt_key", &fake_clerk::clerk_keys().public_pem)
-        .variable("clerk_issuer", fake_clerk::ISSUER)
-        .variable("clerk_api_base", clerk.base_url())
-        .variable("clerk_secret_key", fake_clerk::SECRET_KEY)
-        .variable("clerk_webhook_secret", fake_clerk::webhook_secret())
-        .variable("frontend_base_url", fake_clerk::ORIGIN)
-        .variable("redis_url", NO_REDIS);
-    let options = variables.iter().fold(options, |options, (name, value)| {
-        options.variable(*name, *value)
-    });
-    let app = RunningApp::start(options).await.expect("the app starts");
+    let defaults: [(&str, &str); 8] = [
+        ("jwt_secret", JWT_SECRET),
+        ("clerk_jwt_key", &fake_clerk::clerk_keys().public_pem),
+        ("clerk_issuer", fake_clerk::ISSUER),
+        ("clerk_api_base", clerk.base_url()),
+        ("clerk_secret_key", fake_clerk::SECRET_KEY),
+        ("clerk_webhook_secret", &fake_clerk::webhook_secret()),
+        ("frontend_base_url", fake_clerk::ORIGIN),
+        ("redis_url", NO_REDIS),
+    ];
+    let mut all: Vec<(String, String)> = Vec::new();
+    for (name, value) in defaults.iter().chain(variables) {
+        all.retain(|(set, _)| set != name);
+        all.push((name.to_string(), value.to_string()));
+    }
+    let app = host::start(Launch {
+        manifest,
+        runtime_config: root.join("runtime-config.toml"),
+        working_dir: root,
+        variables: all,
+        beside,
+    })
+    .await;
     TestApp {
         app,
         client: reqwest::Client::new(),

@@ -3,6 +3,7 @@
 mod api;
 mod fake_clerk;
 mod helpers;
+mod host;
 
 mod auth_clerk;
 mod auth_sessions;

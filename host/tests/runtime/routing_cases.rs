@@ -99,7 +99,7 @@ environment = { COMPONENT = "hidden" }
 [component.chainer]
 source = "{probe}"
 environment = { COMPONENT = "chainer" }
-allowed_outbound_hosts = ["http://hidden.spin.internal", "http://users.spin.internal"]
+allowed_outbound_hosts = ["http://hidden.spin.internal", "http://users.spin.internal", "http://nowhere.spin.internal"]
 "#;
 
 /// What a request should reach.
@@ -361,4 +361,13 @@ pub async fn check_chaining(client: &reqwest::Client, base: &str) {
         error.contains("HttpRequestDenied"),
         "expected denial, got {denied}"
     );
+
+    // Allowed, but no component has that id: Spin stops the calling guest at the call
+    // ("unknown routing destination"), so the caller cannot answer; the client gets Spin's
+    // empty 500 for a trapped guest.
+    let res = fetch("http://nowhere.spin.internal/")
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 500);
+    assert_eq!(res.text().await.expect("body"), "");
 }
