@@ -5,7 +5,6 @@
 
 use reen_host::testing::spin_cli::{self, SpinUp};
 use reen_host::{AppOptions, RunningApp};
-use std::io::Write as _;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,16 +21,6 @@ pub fn host() -> Host {
         Ok("spin") => Host::Spin,
         Ok(other) => panic!("REEN_TEST_HOST={other:?}: expected `reen-host` or `spin`"),
     }
-}
-
-/// For a test that cannot run on Spin: true (and a `SKIPPED` line on the terminal, with the
-/// reason) when this run is on Spin, so the test returns early.
-pub fn skip_on_spin(test: &str, why: &str) -> bool {
-    if host() != Host::Spin {
-        return false;
-    }
-    let _ = writeln!(std::io::stderr(), "SKIPPED on Spin {test}: {why}");
-    true
 }
 
 /// A running app on either host.
