@@ -1,5 +1,8 @@
 //! Test support shared by the host's tests and the end-to-end tests: a private, real
-//! `redis-server` per test, on a free port, stopped when dropped.
+//! `redis-server` per test, on a free port, stopped when dropped; and the real Spin CLI
+//! ([`spin_cli`]).
+
+pub mod spin_cli;
 
 use crate::local_redis::{LocalRedisError, RedisServerProcess};
 

@@ -1,136 +1,33 @@
-//! The same routing, header and health cases against the real Spin CLI from
-//! `../shared/tools/spin/spin.xz`, when it is present. Skipped (with a message) otherwise: the
-//! project's own tests never need it.
+//! The same routing, header and health cases against the real Spin CLI, found as a user has it
+//! (`reen_host::testing::spin_cli`). Without one, each test fails in CI and is skipped with a
+//! line on the terminal elsewhere.
 
 use crate::composition;
 use crate::helpers::{render_manifest, workspace_root};
 use crate::routing_cases::{CASES, MANIFEST, check, check_chaining};
-use std::os::unix::process::CommandExt as _;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use reen_host::testing::spin_cli::{self, SpinUp};
+use std::path::{Path, PathBuf};
 
-/// Unpacks the Spin CLI under `target/tools/` once; `None` when the archive is absent.
-fn spin_cli() -> Option<PathBuf> {
-    let archive = workspace_root().join("../shared/tools/spin/spin.xz");
-    if !archive.exists() {
-        return None;
-    }
-    // Tests run in parallel (and test binaries may too): unpack once per process, into a
-    // file private to this process, then rename it into place atomically.
-    static UNPACKED: OnceLock<PathBuf> = OnceLock::new();
-    let binary = UNPACKED.get_or_init(|| {
-        let dir = workspace_root().join("target/tools");
-        let binary = dir.join("spin");
-        if !binary.exists() {
-            std::fs::create_dir_all(&dir).expect("target/tools");
-            let partial = dir.join(format!("spin.partial.{}", std::process::id()));
-            let status = Command::new("sh")
-                .arg("-c")
-                .arg(format!(
-                    "xz -dc '{}' > '{}' && chmod +x '{}'",
-                    archive.display(),
-                    partial.display(),
-                    partial.display()
-                ))
-                .status()
-                .expect("running xz");
-            assert!(status.success(), "unpacking the Spin CLI failed");
-            std::fs::rename(&partial, &binary).expect("placing the Spin CLI");
-        }
-        binary
-    });
-    Some(binary.clone())
+/// The Spin CLI, or `None` (with a `SKIPPED` line on the terminal) on a machine without one;
+/// in CI a missing or broken CLI fails the test instead.
+fn spin_cli(test: &str) -> Option<PathBuf> {
+    spin_cli::cli_or_skip(test)
 }
 
-/// A `spin up` child in its own process group, killed with its trigger processes on drop
-/// (`spin up` runs each trigger type as a child process of its own).
-struct SpinUp(Child);
-
-impl Drop for SpinUp {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        // Quietly: the group is already gone when `spin up` refused the app and exited.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn spin_up(spin: &PathBuf, dir: &std::path::Path, extra: &[&str]) -> (SpinUp, String) {
-    let port = free_port();
-    let child = Command::new(spin)
-        .args(["up", "--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .current_dir(dir)
-        .process_group(0)
-        .env("SPIN_HOME", dir.join(".spin-home"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starting spin up");
-    let guard = SpinUp(child);
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(res) = client
-            .get(format!("{base}/.well-known/spin/health"))
-            .send()
-            .await
-            && res.status() == 200
-        {
-            return (guard, base);
-        }
-        assert!(Instant::now() < deadline, "spin up did not become healthy");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+async fn spin_up(spin: &Path, dir: &Path, extra: &[&str]) -> (SpinUp, String) {
+    let running = SpinUp::start(spin, dir, extra, &[])
+        .await
+        .unwrap_or_else(|why| panic!("{why}"));
+    let base = running.base_url().to_owned();
+    (running, base)
 }
 
 /// Runs `spin up` expecting it to refuse the app: returns what it printed on stderr once it
 /// exits (a failure to exit within a minute, or a healthy app, fails the test).
-async fn spin_up_refused(spin: &PathBuf, dir: &std::path::Path, extra: &[&str]) -> String {
-    let port = free_port();
-    let child = Command::new(spin)
-        .args(["up", "--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .current_dir(dir)
-        .process_group(0)
-        .env("SPIN_HOME", dir.join(".spin-home"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting spin up");
-    let mut guard = SpinUp(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = guard.0.try_wait().expect("waiting for spin up") {
-            assert!(!status.success(), "spin up exited successfully");
-            let mut stderr = String::new();
-            std::io::Read::read_to_string(guard.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-            return stderr;
-        }
-        let healthy = reqwest::get(format!("http://127.0.0.1:{port}/.well-known/spin/health"))
-            .await
-            .is_ok_and(|res| res.status() == 200);
-        assert!(!healthy, "spin up accepted the app");
-        assert!(
-            Instant::now() < deadline,
-            "spin up neither served nor exited"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+async fn spin_up_refused(spin: &Path, dir: &Path, extra: &[&str]) -> String {
+    spin_cli::refused(spin, dir, extra, &[])
+        .await
+        .unwrap_or_else(|why| panic!("{why}"))
 }
 
 /// A temp dir holding the composition manifest for these `root` settings, its runtime config
@@ -154,10 +51,7 @@ fn composition_app(root_settings: &str) -> tempfile::TempDir {
 /// then fails to instantiate, which reen-host refuses earlier with a clearer message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_spin_composes_dependencies_as_our_host_does() {
-    let Some(spin) = spin_cli() else {
-        eprintln!(
-            "SKIPPED: ../shared/tools/spin/spin.xz not present; real-Spin conformance not checked"
-        );
+    let Some(spin) = spin_cli("real_spin_composes_dependencies_as_our_host_does") else {
         return;
     };
     let rc = ["--runtime-config-file", "runtime-config.toml"];
@@ -221,10 +115,7 @@ async fn real_spin_composes_dependencies_as_our_host_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_spin_routes_and_sets_headers_exactly_as_our_host_does() {
-    let Some(spin) = spin_cli() else {
-        eprintln!(
-            "SKIPPED: ../shared/tools/spin/spin.xz not present; real-Spin conformance not checked"
-        );
+    let Some(spin) = spin_cli("real_spin_routes_and_sets_headers_exactly_as_our_host_does") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -239,10 +130,7 @@ async fn real_spin_routes_and_sets_headers_exactly_as_our_host_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_spin_accepts_the_project_manifest_and_serves_health() {
-    let Some(spin) = spin_cli() else {
-        eprintln!(
-            "SKIPPED: ../shared/tools/spin/spin.xz not present; real-Spin conformance not checked"
-        );
+    let Some(spin) = spin_cli("real_spin_accepts_the_project_manifest_and_serves_health") else {
         return;
     };
     let root = workspace_root();
@@ -321,10 +209,7 @@ async fn real_spin_accepts_the_project_manifest_and_serves_health() {
 /// checked here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_spin_delivers_redis_messages_as_our_host_does() {
-    let Some(spin) = spin_cli() else {
-        eprintln!(
-            "SKIPPED: ../shared/tools/spin/spin.xz not present; real-Spin conformance not checked"
-        );
+    let Some(spin) = spin_cli("real_spin_delivers_redis_messages_as_our_host_does") else {
         return;
     };
     let server = crate::redis::redis_server().await;
