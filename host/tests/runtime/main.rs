@@ -12,5 +12,6 @@ mod outbound_http;
 mod redis;
 mod routing;
 mod spin_conformance;
+mod spin_manifest_cases;
 mod sqlite;
 mod variables;
