@@ -476,15 +476,12 @@ impl AppResources<'_> {
     ) -> anyhow::Result<(Arc<ComponentRuntime>, InstancePre<InstanceState>)> {
         let runtime = self.component_runtime(id)?;
         let component = self.compile(id)?;
-        let pre = engine::linker()?
-            .instantiate_pre(&component)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!(
-                    "{}: the component imports something this host does not provide",
-                    self.context(id)
-                )
-            })?;
+        let pre = engine::instantiate_pre(&component).with_context(|| {
+            format!(
+                "{}: the component imports something this host does not provide",
+                self.context(id)
+            )
+        })?;
         Ok((runtime, pre))
     }
 

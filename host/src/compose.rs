@@ -3,11 +3,10 @@
 //! (`crates/compose`). The importer's imports named by a dependency are satisfied by that
 //! dependency's exports; every other import (WASI, Spin's APIs) stays an import of the composed
 //! component, so the host links it like any other. One composed component runs in one store
-//! with the importer's grants: that *is* `dependencies_inherit_configuration = true`.
-//!
-//! What Spin does that we deliberately do not: a dependency that does not inherit its
-//! importer's configuration is wrapped by Spin in a deny-all adapter. Our app never needs that,
-//! so such a manifest is refused at start-up (never silently granted the importer's permissions).
+//! with the importer's grants, which is what a dependency inheriting everything gets. An import
+//! of a capability set the dependency does not inherit (`inherit.rs`) is renamed instead, so the
+//! host answers it as denied (`deny.rs`): Spin plugs a deny adapter into it, with the same
+//! answers.
 //!
 //! Everything else is refused at start-up the way Spin refuses it, naming component and
 //! dependency: a dependency name that matches no import, two dependencies keyed under one WIT
@@ -15,23 +14,12 @@
 //! needs dependencies of its own (Spin composes one level only; there it fails later, at
 //! instantiation, with a less helpful message).
 
-use crate::manifest::{ComponentDecl, DependencyDecl, InheritConfiguration, Manifest};
+use crate::inherit::{self, Inheritance};
+use crate::manifest::{ComponentDecl, DependencyDecl, Manifest};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use wac_graph::types::{Package, SubtypeChecker, WorldId};
+use wac_graph::types::{ItemKind, Package, SubtypeChecker, WorldId};
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId};
-
-/// The configuration keys a dependency can inherit (Spin's capability sets). Inheriting all of
-/// them is the same as `inherit_configuration = true`.
-const CAPABILITY_SETS: [&str; 7] = [
-    "ai_models",
-    "allowed_outbound_hosts",
-    "environment",
-    "files",
-    "key_value_stores",
-    "sqlite_databases",
-    "variables",
-];
 
 /// Package namespaces the host implements. A dependency importing anything else would need
 /// that import composed too, which Spin does not do (one level only).
@@ -41,20 +29,6 @@ const HOST_NAMESPACES: [&str; 3] = ["wasi", "fermyon", "spin"];
 /// component and, where there is one, the dependency as written in the manifest.
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
-    #[error(
-        "component `{component}`: dependency \"{dependency}\" does not inherit the configuration \
-         of `{component}`{partial}. Spin would run it with those capabilities denied (its \
-         deny-all adapter), which reen-host does not emulate, and reen-host will not grant them \
-         silently either. Set `dependencies_inherit_configuration = true` on `{component}` (or \
-         `inherit_configuration = true` on the dependency)",
-        partial = partial_inheritance(.inherited)
-    )]
-    NotInherited {
-        component: String,
-        dependency: String,
-        /// The keys it does inherit, when `inherit_configuration` is a list.
-        inherited: Vec<String>,
-    },
     #[error(
         "component `{component}`: dependency \"{dependency}\": {kind} dependencies are not \
          supported by reen-host; point at the built file instead (`{{ path = \"....wasm\" }}`)"
@@ -151,22 +125,6 @@ pub enum ComposeError {
     },
 }
 
-fn partial_inheritance(inherited: &[String]) -> String {
-    if inherited.is_empty() {
-        String::new()
-    } else {
-        let missing: Vec<&str> = CAPABILITY_SETS
-            .into_iter()
-            .filter(|key| !inherited.iter().any(|i| i == key))
-            .collect();
-        format!(
-            " (only {}; not {})",
-            inherited.join(", "),
-            missing.join(", ")
-        )
-    }
-}
-
 fn quote_all(names: &[String]) -> String {
     names
         .iter()
@@ -187,6 +145,8 @@ pub struct Dependency {
     pub bytes: Vec<u8>,
     /// `export = "..."`: the export that satisfies the import, instead of the import's own name.
     pub export: Option<String>,
+    /// The importer's capability sets it may use; its imports of the others are denied.
+    pub inherits: Inheritance,
 }
 
 /// Reads the component `id` and its dependencies from the manifest and composes them. Only for
@@ -202,8 +162,8 @@ pub fn compose_component(manifest: &Manifest, id: &str) -> Result<Vec<u8>, Compo
     compose(id, source, dependencies)
 }
 
-/// Checks each dependency's inheritance and reads its file (`{ path }` relative to the
-/// manifest, `{ component }` that component's source).
+/// Reads each dependency's file (`{ path }` relative to the manifest, `{ component }` that
+/// component's source) and what it inherits.
 pub fn resolve_dependencies(
     manifest: &Manifest,
     decl: &ComponentDecl,
@@ -211,7 +171,6 @@ pub fn resolve_dependencies(
     let component = || decl.id.clone();
     let mut resolved = Vec::new();
     for (name, dependency) in &decl.dependencies {
-        check_inherits_everything(decl, name, dependency)?;
         let unsupported = |kind| ComposeError::UnsupportedSource {
             component: component(),
             dependency: name.clone(),
@@ -240,39 +199,10 @@ pub fn resolve_dependencies(
             origin: path,
             bytes,
             export: export.clone(),
+            inherits: Inheritance::of(decl, dependency),
         });
     }
     Ok(resolved)
-}
-
-/// A dependency must inherit every capability set: that is what running inside the importer's
-/// store gives it, so anything less would be a silent grant.
-fn check_inherits_everything(
-    decl: &ComponentDecl,
-    name: &str,
-    dependency: &DependencyDecl,
-) -> Result<(), ComposeError> {
-    if decl.dependencies_inherit_configuration {
-        return Ok(());
-    }
-    let inherited = match dependency.inherit_configuration() {
-        Some(InheritConfiguration::All(true)) => return Ok(()),
-        Some(InheritConfiguration::All(false)) | None => Vec::new(),
-        Some(InheritConfiguration::Only(keys)) => {
-            if CAPABILITY_SETS
-                .iter()
-                .all(|set| keys.iter().any(|k| k == set))
-            {
-                return Ok(());
-            }
-            keys.clone()
-        }
-    };
-    Err(ComposeError::NotInherited {
-        component: decl.id.clone(),
-        dependency: name.to_owned(),
-        inherited,
-    })
 }
 
 /// Composes `source` (the component `component`) with `dependencies`.
@@ -284,6 +214,7 @@ pub fn compose(
     Composer {
         graph: CompositionGraph::new(),
         component: component.to_owned(),
+        denied: BTreeMap::new(),
     }
     .compose(source, dependencies)
 }
@@ -299,6 +230,9 @@ struct Registered {
 struct Composer {
     graph: CompositionGraph,
     component: String,
+    /// The import node of each denied interface (by its renamed name), shared by every
+    /// dependency denied it.
+    denied: BTreeMap<String, NodeId>,
 }
 
 impl Composer {
@@ -420,12 +354,59 @@ impl Composer {
                 imports: nested,
             });
         }
+        self.deny_imports(world, instance, &dependency.inherits)?;
         Ok(Registered {
             name: dependency.name,
             world,
             instance,
             export: dependency.export,
         })
+    }
+
+    /// Plugs each of the dependency's imports that `inherits` denies into an import of the
+    /// composition under the renamed name, so it never reaches the importer's grants.
+    fn deny_imports(
+        &mut self,
+        world: WorldId,
+        instance: NodeId,
+        inherits: &Inheritance,
+    ) -> Result<(), ComposeError> {
+        let denied: Vec<(String, ItemKind)> = self.graph.types()[world]
+            .imports
+            .iter()
+            .filter(|(name, _)| inherits.denies(name))
+            .map(|(name, kind)| (name.clone(), *kind))
+            .collect();
+        for (import, kind) in denied {
+            let renamed = inherit::denied_name(&import);
+            let node = match self.denied.get(&renamed) {
+                Some(node) => *node,
+                None => {
+                    let kind = self.renamed_interface(kind, &renamed);
+                    let node = self
+                        .graph
+                        .import(renamed.clone(), kind)
+                        .map_err(|e| self.graph_error(e))?;
+                    self.denied.insert(renamed, node);
+                    node
+                }
+            };
+            self.graph
+                .set_instantiation_argument(instance, &import, node)
+                .map_err(|e| self.graph_error(e))?;
+        }
+        Ok(())
+    }
+
+    /// The interface type of an import, under a new name. wac-graph imports each named
+    /// interface once, so the denied import must not keep the name of the one the host grants.
+    fn renamed_interface(&mut self, kind: ItemKind, name: &str) -> ItemKind {
+        let ItemKind::Instance(interface) = kind else {
+            return kind;
+        };
+        let mut renamed = self.graph.types()[interface].clone();
+        renamed.id = Some(name.to_owned());
+        ItemKind::Instance(self.graph.types_mut().add_interface(renamed))
     }
 
     /// The node that satisfies `import`: the dependency's export of that name (or of the
@@ -435,7 +416,7 @@ impl Composer {
         world: WorldId,
         import: &str,
         dependency: &Registered,
-        cache: &mut HashSet<(wac_graph::types::ItemKind, wac_graph::types::ItemKind)>,
+        cache: &mut HashSet<(ItemKind, ItemKind)>,
     ) -> Result<NodeId, ComposeError> {
         let export = dependency.export.as_deref().unwrap_or(import);
         let offered = &self.graph.types()[dependency.world].exports;
@@ -629,6 +610,7 @@ mod tests {
             origin: PathBuf::from(format!("{name}.wasm")),
             bytes,
             export: export.map(str::to_owned),
+            inherits: Inheritance::everything(),
         }
     }
 
@@ -806,42 +788,58 @@ sqlite_databases = ["default"]
         resolve_dependencies(&manifest, &manifest.components["root"])
     }
 
-    #[test]
-    fn a_dependency_that_does_not_inherit_is_refused_not_granted() {
-        let err = resolve(
-            r#"[component.root.dependencies]
-"reen:test/notes" = { path = "leaf.wasm" }"#,
+    /// A notes provider that reads a variable, as the leaf fixture does: it imports the same
+    /// host interface as [`notes_importer`]'s `wasi:cli/environment` plus Spin's variables.
+    fn variable_reading_provider() -> Vec<u8> {
+        notes_provider(
+            "reen:test/notes",
+            r#"(import "fermyon:spin/variables@2.0.0" (instance (export "ping" (func))))
+               (import "wasi:cli/environment@0.2.6" (instance (export "get-arguments" (func))))"#,
         )
-        .unwrap_err();
-        assert!(matches!(err, ComposeError::NotInherited { .. }), "{err}");
-        let message = err.to_string();
-        assert!(message.contains("component `root`"), "{message}");
-        assert!(message.contains("\"reen:test/notes\""), "{message}");
-        assert!(message.contains("dependencies_inherit_configuration = true"));
+    }
+
+    fn composed_imports(inherits: Inheritance) -> Vec<String> {
+        let mut leaf = dependency("reen:test/notes", variable_reading_provider(), None);
+        leaf.inherits = inherits;
+        let (mut imports, _) =
+            imports_and_exports(compose("root", notes_importer(), vec![leaf]).unwrap());
+        imports.sort();
+        imports
     }
 
     #[test]
-    fn inheriting_only_some_configuration_is_refused_naming_what_is_left_out() {
-        let err = resolve(
-            r#"[component.root.dependencies]
-"reen:test/notes" = { path = "leaf.wasm", inherit_configuration = ["sqlite_databases"] }"#,
-        )
-        .unwrap_err();
-        let message = err.to_string();
-        assert!(
-            message.contains("only sqlite_databases; not ai_models, allowed_outbound_hosts"),
-            "{message}"
+    fn an_inheriting_dependency_shares_the_importers_host_imports() {
+        assert_eq!(
+            composed_imports(Inheritance::everything()),
+            ["fermyon:spin/variables@2.0.0", "wasi:cli/environment@0.2.6"]
         );
     }
 
     #[test]
-    fn inheriting_everything_passes_the_check() {
+    fn a_dependency_inheriting_nothing_gets_its_host_imports_renamed_to_denials() {
+        assert_eq!(
+            composed_imports(Inheritance::nothing()),
+            [
+                "denied-fermyon:spin/variables@2.0.0",
+                "denied-wasi:cli/environment@0.2.6",
+                // The importer's own import is untouched: its grants stay its own.
+                "wasi:cli/environment@0.2.6",
+            ]
+        );
+    }
+
+    #[test]
+    fn inheriting_little_or_nothing_is_not_refused_at_start_up() {
         for inherit in [
-            "dependencies_inherit_configuration = true\n[component.root.dependencies]\n\"reen:test/notes\" = { path = \"leaf.wasm\" }",
-            "[component.root.dependencies]\n\"reen:test/notes\" = { path = \"leaf.wasm\", inherit_configuration = true }",
+            "",
+            ", inherit_configuration = false",
+            r#", inherit_configuration = ["sqlite_databases"]"#,
         ] {
-            // Past the inheritance check, the (absent) file is what fails.
-            let err = resolve(inherit).unwrap_err();
+            // Resolution goes on to read the (absent) file: the inheritance refuses nothing.
+            let err = resolve(&format!(
+                "[component.root.dependencies]\n\"reen:test/notes\" = {{ path = \"leaf.wasm\"{inherit} }}"
+            ))
+            .unwrap_err();
             assert!(matches!(err, ComposeError::Read { .. }), "{err}");
         }
     }

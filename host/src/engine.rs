@@ -5,13 +5,14 @@
 //! reused by the next.
 
 use crate::bindings;
+use crate::deny;
 use crate::state::InstanceState;
 use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Largest linear memory a guest may grow to. Spin sets no limit by default; hosted platforms
@@ -90,9 +91,17 @@ fn new_linker(engine: &Engine) -> anyhow::Result<Linker<InstanceState>> {
     Ok(linker)
 }
 
-/// The linker holding WASI, wasi:http and the Spin APIs.
-pub fn linker() -> anyhow::Result<&'static Linker<InstanceState>> {
-    Ok(&runtime()?.linker)
+/// The component's instance template, linked against WASI, wasi:http and the Spin APIs. A
+/// composition whose dependencies are denied some capabilities also imports those denials
+/// (`deny.rs`); it is linked against a copy of the linker that defines them as well.
+pub fn instantiate_pre(component: &Component) -> anyhow::Result<InstancePre<InstanceState>> {
+    let rt = runtime()?;
+    if !deny::has_denied_imports(&rt.engine, component) {
+        return Ok(rt.linker.instantiate_pre(component)?);
+    }
+    let mut linker = rt.linker.clone();
+    deny::define(&mut linker, &rt.engine, component)?;
+    Ok(linker.instantiate_pre(component)?)
 }
 
 /// Compiles a component file, reusing an earlier compilation of identical bytes.

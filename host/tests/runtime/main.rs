@@ -12,6 +12,7 @@ mod outbound_http;
 mod redis;
 mod routing;
 mod spin_conformance;
+mod spin_manifest_cases;
 mod spin_required;
 mod sqlite;
 mod variables;

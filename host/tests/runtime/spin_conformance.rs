@@ -5,6 +5,7 @@
 use crate::composition;
 use crate::helpers::{render_manifest, workspace_root};
 use crate::routing_cases::{CASES, MANIFEST, check, check_chaining};
+use crate::spin_manifest_cases;
 use reen_host::testing::spin_cli::{self, SpinUp};
 use std::path::{Path, PathBuf};
 
@@ -45,9 +46,9 @@ fn composition_app(root_settings: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Real Spin on the manifests of `composition.rs`. Where the hosts differ, it is on purpose:
-/// without inheritance Spin runs the dependency with every capability denied (its deny-all
-/// adapter), which reen-host refuses at start-up instead; a nested dependency Spin composes and
+/// Real Spin on the manifests of `composition.rs`, with the same expectations: what a
+/// dependency inherits (everything, a list, nothing) works with root's grants, the rest is
+/// denied at call time. The one difference is on purpose: a nested dependency Spin composes and
 /// then fails to instantiate, which reen-host refuses earlier with a clearer message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_spin_composes_dependencies_as_our_host_does() {
@@ -60,23 +61,23 @@ async fn real_spin_composes_dependencies_as_our_host_does() {
     let dir = composition_app(composition::INHERITING);
     let (running, base) = spin_up(&spin, dir.path(), &rc).await;
     composition::check_inherited_isolation(&client, &base).await;
+    composition::check_reach(&client, &base, &composition::EVERY_SET).await;
     drop(running);
 
-    // No inheritance: Spin starts, and the leaf inside root is denied its variable (so never
-    // reaches a database); reen-host refuses to start (composition.rs).
     let dir = composition_app(composition::NOT_INHERITING);
     let (running, base) = spin_up(&spin, dir.path(), &rc).await;
-    let (status, body) = composition::call(&client, &base, "/root/notes", Some("x")).await;
-    assert_eq!(status, 500, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("notes_db"),
-        "{body}"
-    );
-    assert_eq!(
-        composition::call(&client, &base, "/leaf/notes", None).await,
-        (200, serde_json::json!({ "ok": [] })),
-        "nothing reached the leaf's database either"
-    );
+    composition::check_reach(&client, &base, &[]).await;
+    composition::check_notes_denied(&client, &base).await;
+    drop(running);
+
+    let dir = composition_app(composition::ONLY_DATABASES);
+    let (running, base) = spin_up(&spin, dir.path(), &rc).await;
+    composition::check_reach(&client, &base, &["sqlite_databases"]).await;
+    drop(running);
+
+    let dir = composition_app(composition::ALL_BUT_DATABASES);
+    let (running, base) = spin_up(&spin, dir.path(), &rc).await;
+    composition::check_reach(&client, &base, &composition::ALL_BUT_DATABASES_SETS).await;
     drop(running);
 
     let stderr = spin_up_refused(&spin, composition_app(composition::NESTED).path(), &rc).await;
@@ -222,4 +223,84 @@ async fn real_spin_delivers_redis_messages_as_our_host_does() {
     let variable = format!("redis_port={}", server.port());
     let (_spin, base) = spin_up(&spin, dir.path(), &["--variable", &variable]).await;
     crate::redis::check_shared_cases(&crate::redis::Probe::new(base), &server).await;
+}
+
+/// The manifests in `host/tests/manifests/` that real Spin accepts although reen-host refuses
+/// them, each with why reen-host is stricter on purpose (the README's "Deliberately stricter
+/// than Spin" lists the same). Every other manifest there Spin must refuse too.
+const STRICTER_THAN_SPIN: &[(&str, &str)] = &[
+    (
+        "http_trigger_components",
+        "Spin 4.1's trigger-level `components` is not implemented, so it is refused, not ignored",
+    ),
+    (
+        "manifest_version_1",
+        "manifest v1 (deprecated since Spin 2) is not implemented: v2 only",
+    ),
+    (
+        "manifest_version_spin_version_1",
+        "manifest v1 (deprecated since Spin 2) is not implemented: v2 only",
+    ),
+    (
+        "redis_trigger_undeclared_component",
+        "Spin subscribes for a component that does not exist and fails every message; a typo \
+         is caught at start-up, as Spin does for HTTP triggers",
+    ),
+    (
+        "template_undeclared_in_allowed_outbound_hosts",
+        "Spin renders these templates per instance, so every request fails; reen-host checks \
+         them at start-up like all other templates",
+    ),
+];
+
+/// Every bad manifest of `manifest_errors.rs` through `spin up`, four at a time, each prepared
+/// so that only the manifest can be refused (`spin_manifest_cases.rs`). Whatever Spin accepts
+/// must be in [`STRICTER_THAN_SPIN`], and everything there Spin must accept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_spin_refuses_the_manifests_our_host_refuses() {
+    use futures_util::StreamExt as _;
+    let Some(spin) = spin_cli("real_spin_refuses_the_manifests_our_host_refuses") else {
+        return;
+    };
+    let redis = crate::redis::redis_server().await;
+    let outcomes: Vec<(String, Result<String, String>)> =
+        futures_util::stream::iter(spin_manifest_cases::cases(redis.port()))
+            .map(|case| {
+                let spin = spin.clone();
+                async move {
+                    let dir = case.dir();
+                    let envs = case.required_variables();
+                    let outcome = if case.redis_only() {
+                        spin_manifest_cases::redis_app_refused(&spin, dir.path(), &envs).await
+                    } else {
+                        spin_cli::refused(&spin, dir.path(), &[], &envs).await
+                    };
+                    (case.name, outcome)
+                }
+            })
+            .buffer_unordered(4)
+            .collect()
+            .await;
+
+    let mut accepted: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, outcome)| outcome.is_err())
+        .map(|(case, _)| case.as_str())
+        .collect();
+    accepted.sort();
+    let mut stricter: Vec<&str> = STRICTER_THAN_SPIN.iter().map(|(case, _)| *case).collect();
+    stricter.sort();
+    let report: Vec<String> = outcomes
+        .iter()
+        .map(|(case, outcome)| match outcome {
+            Ok(stderr) => format!("{case}: refused: {}", stderr.trim()),
+            Err(why) => format!("{case}: NOT refused: {why}"),
+        })
+        .collect();
+    assert_eq!(
+        accepted,
+        stricter,
+        "the manifests real Spin accepts are exactly those reen-host refuses on purpose:\n{}",
+        report.join("\n")
+    );
 }
