@@ -11,6 +11,7 @@ mod auth_users;
 mod cart;
 mod cart_wit;
 mod catalog;
+mod concurrency;
 mod health;
 mod identity;
 mod product_events;
