@@ -135,13 +135,15 @@ pub struct SpinUp {
     child: Child,
     port: u16,
     base_url: String,
+    log: PathBuf,
 }
 
 impl SpinUp {
     /// Runs `spin up --listen 127.0.0.1:<free port> <args>` in `dir` with `envs` added to an
     /// otherwise empty environment (nothing of the caller's `SPIN_VARIABLE_*` or `.env` leaks
-    /// in), and waits until Spin's health route answers. Spin's own stderr goes to the test's
-    /// stderr so a failing start shows why.
+    /// in), and waits until Spin's health route answers. What Spin and the guests print goes to
+    /// `dir/spin-up.<port>.log`, shown when the start fails or the test panics (a passing test
+    /// stays quiet, like one on reen-host).
     pub async fn start(
         spin: &Path,
         dir: &Path,
@@ -153,18 +155,24 @@ impl SpinUp {
         let mut last = String::new();
         for _ in 0..3 {
             let port = free_port();
+            let log = dir.join(format!("spin-up.{port}.log"));
+            let file = std::fs::File::create(&log)
+                .map_err(|err| format!("creating {}: {err}", log.display()))?;
+            let stdout = file.try_clone().map_err(|err| err.to_string())?;
             let child = command(spin, dir, port, args, envs)
-                .stderr(Stdio::inherit())
+                .stdout(stdout)
+                .stderr(file)
                 .spawn()
                 .map_err(|err| format!("starting {}: {err}", spin.display()))?;
             let mut running = Self {
                 child,
                 port,
                 base_url: format!("http://127.0.0.1:{port}"),
+                log,
             };
             match running.wait_healthy().await {
                 Ok(()) => return Ok(running),
-                Err(why) => last = why,
+                Err(why) => last = format!("{why}; it printed:\n{}", running.output()),
             }
         }
         Err(last)
@@ -191,9 +199,9 @@ impl SpinUp {
         &self.base_url
     }
 
-    /// The process id of `spin up` (its process group has the same id).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// What Spin and the guests have printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
@@ -201,6 +209,14 @@ impl Drop for SpinUp {
     fn drop(&mut self) {
         kill_group(&self.child);
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "--- spin up ({}) printed:\n{}",
+                self.base_url,
+                self.output()
+            );
+        }
     }
 }
 
