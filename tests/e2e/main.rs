@@ -14,4 +14,5 @@ mod catalog;
 mod health;
 mod identity;
 mod product_events;
+mod product_races;
 mod products;

@@ -56,8 +56,10 @@ pub async fn update_product(
         // The version read is part of the key: this exact change is charged once.
         let key = format!("product-update:{id}:{}", before.updated_at.millis());
         let product = fees::charged(&key, &me.user_id, fee, || {
-            store::update_product(&db, &before, &fields, Timestamp::now())?
-                .ok_or_else(|| ProductError::Conflict(id.to_owned()))
+            store::transaction(&db, |db| {
+                store::update_product(db, &before, &fields, Timestamp::now())?
+                    .ok_or_else(|| ProductError::Conflict(id.to_owned()))
+            })
         })
         .await?;
         committed(&db)?;
