@@ -100,6 +100,71 @@ async fn fees_of(seller: &TestUser<'_>, chains: &BTreeMap<String, Vec<Value>>) -
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_patches_raising_the_value_pay_each_applied_change_exactly_once() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let mug = json!({ "name": "Mug", "description": "Blue", "price": 10, "quantity": 10 });
+    let product = create(&ada, mug).await;
+    let path = format!("/api/v1/products/{}", product["id"].as_str().expect("id"));
+    let start = balance(&ada).await;
+
+    // Groups of identical PATCHes (the same version read, the same change) and different
+    // ones; every one raises the value of the version it was created from.
+    let patches = (0..RACERS)
+        .map(|i| ada.patch(&path, json!({ "quantity": 20 + (i % 5) * 10 })))
+        .collect();
+    let answers = race(patches).await;
+    let applied = applied(&answers);
+    assert!(!applied.is_empty(), "one PATCH at least wins: {answers:?}");
+    let chains = versions(std::slice::from_ref(&product), &applied);
+
+    let charged = start - balance(&ada).await;
+    assert_eq!(
+        charged,
+        fees_of(&ada, &chains).await,
+        "the balance falls by exactly the fees of the applied changes: {answers:?}"
+    );
+    assert!(charged > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_bulk_updates_raising_the_value_pay_each_applied_batch_exactly_once() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let mut created = Vec::new();
+    for name in ["Mug", "Plate"] {
+        let item = json!({ "name": name, "description": "Blue", "price": 10, "quantity": 10 });
+        created.push(create(&ada, item).await);
+    }
+    let start = balance(&ada).await;
+
+    let batches = (0..RACERS)
+        .map(|i| {
+            let updates: Vec<Value> = created
+                .iter()
+                .map(|p| json!({ "id": p["id"], "quantity": 20 + (i % 5) * 10 }))
+                .collect();
+            ada.patch("/api/v1/products/bulk", json!({ "updates": updates }))
+        })
+        .collect();
+    let answers = race(batches).await;
+    let applied: Vec<Value> = applied(&answers)
+        .iter()
+        .flat_map(|batch| batch.as_array().expect("Product[]").clone())
+        .collect();
+    assert!(!applied.is_empty(), "one batch at least wins: {answers:?}");
+    let chains = versions(&created, &applied);
+
+    let charged = start - balance(&ada).await;
+    assert_eq!(
+        charged,
+        fees_of(&ada, &chains).await,
+        "the balance falls by exactly the fees of the applied batches: {answers:?}"
+    );
+    assert!(charged > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_zero_fee_patches_answer_each_its_own_change_or_409() {
     let app = spawn_app().await;
     let ada = new_admin(&app, "Ada").await;
