@@ -475,7 +475,7 @@ async fn a_cart_holds_at_most_100_products() {
     let seller = new_admin(&app, "Seller").await;
     let buyer = app.new_user("Buyer").await;
     let batch: Vec<Value> = (0..100)
-        .map(|i| json!({ "name": format!("Item {i}"), "price": 1, "quantity": 5 }))
+        .map(|i| json!({ "name": format!("Item {i}"), "description": "Made to last", "price": 1, "quantity": 5 }))
         .collect();
     let res = seller
         .post("/api/v1/products/bulk", json!({ "products": batch }))
@@ -484,7 +484,7 @@ async fn a_cart_holds_at_most_100_products() {
     let products = body(res).await;
     let extra = create(
         &seller,
-        json!({ "name": "One more", "price": 1, "quantity": 5 }),
+        json!({ "name": "One more", "description": "Made to last", "price": 1, "quantity": 5 }),
     )
     .await;
 

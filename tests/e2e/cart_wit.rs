@@ -78,7 +78,11 @@ async fn three_products(app: &TestApp) -> Vec<String> {
     let seller = new_admin(app, "Seller").await;
     let mut ids = Vec::new();
     for name in ["Mug", "Vase", "Lamp"] {
-        let product = create(&seller, json!({ "name": name, "price": 5, "quantity": 10 })).await;
+        let product = create(
+            &seller,
+            json!({ "name": name, "description": "Made to last", "price": 5, "quantity": 10 }),
+        )
+        .await;
         ids.push(product["id"].as_str().expect("id").to_owned());
     }
     ids
@@ -186,7 +190,7 @@ async fn a_cart_read_deletes_the_lines_of_products_that_are_gone() {
     let seller = new_admin(&app, "Seller").await;
     let mug = create(
         &seller,
-        json!({ "name": "Mug", "price": 5, "quantity": 10 }),
+        json!({ "name": "Mug", "description": "Made to last", "price": 5, "quantity": 10 }),
     )
     .await;
     let mug_id = mug["id"].as_str().expect("id");

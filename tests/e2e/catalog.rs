@@ -72,7 +72,7 @@ async fn seller_with_product<'a>(app: &'a TestApp, quantity: u32) -> (TestUser<'
     let res = seller
         .post(
             "/api/v1/products",
-            json!({ "name": "Lamp", "price": 30, "quantity": quantity }),
+            json!({ "name": "Lamp", "description": "Made to last", "price": 30, "quantity": quantity }),
         )
         .await;
     assert_eq!(res.status(), 201);
@@ -254,7 +254,7 @@ async fn quantity_filters_and_sorting_use_the_available_stock_shown() {
     let res = seller
         .post(
             "/api/v1/products",
-            json!({ "name": "Vase", "price": 20, "quantity": 5 }),
+            json!({ "name": "Vase", "description": "Made to last", "price": 20, "quantity": 5 }),
         )
         .await;
     assert_eq!(res.status(), 201);

@@ -15,4 +15,5 @@ mod concurrency;
 mod health;
 mod identity;
 mod product_events;
+mod product_races;
 mod products;

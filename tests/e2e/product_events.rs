@@ -62,7 +62,7 @@ async fn admin_product<'a>(
     let res = seller
         .post(
             "/api/v1/products",
-            json!({ "name": name, "price": 10, "quantity": 5 }),
+            json!({ "name": name, "description": "Made to last", "price": 10, "quantity": 5 }),
         )
         .await;
     assert_eq!(res.status(), 201);

@@ -188,7 +188,7 @@ async fn invalid_products_are_refused_and_nothing_is_stored_or_charged() {
     let res = ada
         .post(
             "/api/v1/products",
-            json!({ "name": "Gold", "price": 999_999.99, "quantity": 1_000_000 }),
+            json!({ "name": "Gold", "description": "Made to last", "price": 999_999.99, "quantity": 1_000_000 }),
         )
         .await;
     assert_eq!(res.status(), 400);
@@ -211,6 +211,69 @@ async fn invalid_products_are_refused_and_nothing_is_stored_or_charged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_description_of_1_to_5000_characters_is_required_and_nothing_else_is_stored_or_charged() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let with_description = |description: Option<String>| {
+        let mut product = mug();
+        match description {
+            Some(d) => product["description"] = json!(d),
+            None => {
+                product
+                    .as_object_mut()
+                    .expect("object")
+                    .remove("description");
+            }
+        }
+        product
+    };
+    let between = "description must be between 1 and 5000 characters";
+    let cases = [
+        ("missing", None, "description is required"),
+        ("empty", Some(String::new()), between),
+        ("5001 characters", Some("é".repeat(5001)), between),
+    ];
+    for (case, description, message) in cases {
+        let res = ada
+            .post("/api/v1/products", with_description(description.clone()))
+            .await;
+        assert_eq!(res.status(), 400, "{case}");
+        let error = body(res).await;
+        assert_eq!(error["message"], message, "{case}");
+        assert_eq!(error["errors"][0]["field"], "description", "{case}");
+
+        // In a batch, the bad item is named and nothing of the batch is created.
+        let batch = json!({ "products": [mug(), with_description(description)] });
+        let res = ada.post("/api/v1/products/bulk", batch).await;
+        assert_eq!(res.status(), 400, "bulk, {case}");
+        let error = body(res).await;
+        assert_eq!(
+            error["message"],
+            format!("products[1].{message}"),
+            "bulk, {case}"
+        );
+        assert_eq!(error["errors"][0]["field"], "products[1].description");
+    }
+    assert_eq!(public_list(&app, "").await, json!([]), "nothing stored");
+    assert_eq!(ada.me().await["balance"], 3_840_000, "nothing charged");
+
+    // The bounds themselves are accepted (5000 characters, not bytes).
+    let longest = create(&ada, with_description(Some("é".repeat(5000)))).await;
+    let one = create(&ada, with_description(Some("x".into()))).await;
+    assert_eq!(
+        longest["description"].as_str().map(|d| d.chars().count()),
+        Some(5000)
+    );
+
+    // A PATCH may change the description within the same bounds, never empty it.
+    let path = format!("/api/v1/products/{}", one["id"].as_str().expect("id"));
+    let res = ada.patch(&path, json!({ "description": "" })).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(body(res).await["message"], between);
+    assert_eq!(body(app.get(&path).await).await, one, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_filters_sorts_and_pages() {
     let app = spawn_app().await;
     let ada = new_admin(&app, "Ada").await;
@@ -226,7 +289,7 @@ async fn the_catalog_filters_sorts_and_pages() {
     for (seller, name, price, quantity) in seed {
         let product = create(
             seller,
-            json!({ "name": name, "price": price, "quantity": quantity }),
+            json!({ "name": name, "description": "Made to last", "price": price, "quantity": quantity }),
         )
         .await;
         id.push(product["id"].as_str().expect("id").to_owned());
@@ -397,7 +460,7 @@ async fn bulk_writes_are_all_or_nothing_with_one_fee() {
     let res = ada
         .post(
             "/api/v1/products/bulk",
-            json!({ "products": [mug(), { "name": "Bad", "price": 1.001, "quantity": 1 }] }),
+            json!({ "products": [mug(), { "name": "Bad", "description": "Made to last", "price": 1.001, "quantity": 1 }] }),
         )
         .await;
     assert_eq!(res.status(), 400);
@@ -413,7 +476,7 @@ async fn bulk_writes_are_all_or_nothing_with_one_fee() {
     let res = ada
         .post(
             "/api/v1/products/bulk",
-            json!({ "products": [mug(), { "name": "Plate", "price": 5, "quantity": 10 }] }),
+            json!({ "products": [mug(), { "name": "Plate", "description": "Made to last", "price": 5, "quantity": 10 }] }),
         )
         .await;
     assert_eq!(res.status(), 201);
@@ -422,7 +485,11 @@ async fn bulk_writes_are_all_or_nothing_with_one_fee() {
     assert_eq!(created[1]["name"], "Plate");
     assert_eq!(created[1]["admin"]["name"], "Ada");
     assert_eq!(ada.me().await["balance"], 3_839_978);
-    let teapot = create(&bob, json!({ "name": "Teapot", "price": 1, "quantity": 1 })).await;
+    let teapot = create(
+        &bob,
+        json!({ "name": "Teapot", "description": "Made to last", "price": 1, "quantity": 1 }),
+    )
+    .await;
     let teapot_id = teapot["id"].as_str().expect("id").to_owned();
 
     // A foreign id → 403, an unknown id → 404, a bad value → 400: nothing changes.

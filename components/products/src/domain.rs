@@ -90,7 +90,6 @@ pub struct AdminView<'a> {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateBody {
     name: String,
-    #[serde(default)]
     description: String,
     price: Money,
     quantity: i64,
@@ -136,14 +135,28 @@ impl TryFrom<CreateBody> for ProductFields {
             quantity: body.quantity,
             image_urls: body.image_urls,
         };
-        fields.validate()?;
+        fields.validate(Description::Required)?;
         Ok(fields)
     }
+}
+
+/// Whether an empty description is refused (`api-contract.md` §3: 1–5000 characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Description {
+    Required,
+    /// A PATCH that does not set the description keeps the stored one, even empty: products
+    /// created before descriptions were required stay editable.
+    KeptAsStored,
 }
 
 impl ProductFields {
     /// The current fields of `product` with `patch` applied, validated.
     pub fn patched(product: &Product, patch: PatchBody) -> Result<Self, ProductError> {
+        let description = if patch.description.is_some() {
+            Description::Required
+        } else {
+            Description::KeptAsStored
+        };
         let fields = ProductFields {
             name: patch
                 .name
@@ -158,11 +171,11 @@ impl ProductFields {
                 .image_urls
                 .unwrap_or_else(|| product.image_urls.clone()),
         };
-        fields.validate()?;
+        fields.validate(description)?;
         Ok(fields)
     }
 
-    fn validate(&self) -> Result<(), ProductError> {
+    fn validate(&self, description: Description) -> Result<(), ProductError> {
         let mut errors = Vec::new();
         let mut fail = |field: &str, message: &str| {
             errors.push(FieldError::new(field, format!("{field} {message}")));
@@ -171,8 +184,13 @@ impl ProductFields {
         if !(1..=200).contains(&name_len) {
             fail("name", "must be between 1 and 200 characters");
         }
-        if self.description.chars().count() > 5000 {
-            fail("description", "must be at most 5000 characters");
+        let description_len = self.description.chars().count();
+        let min_description = match description {
+            Description::Required => 1,
+            Description::KeptAsStored => 0,
+        };
+        if !(min_description..=5000).contains(&description_len) {
+            fail("description", "must be between 1 and 5000 characters");
         }
         if self.price < Money::ZERO {
             fail("price", "must be at least 0");
@@ -594,16 +612,31 @@ mod tests {
                 .map(|i| format!("https://cdn.example.com/{i}.png"))
                 .collect()
         };
-        let body = |n| serde_json::json!({ "name": "Mug", "price": 1, "quantity": 1, "imageUrls": urls(n) });
+        let body = |n| serde_json::json!({ "name": "Mug", "description": "Blue", "price": 1, "quantity": 1, "imageUrls": urls(n) });
         assert!(create(body(10)).is_ok());
         assert!(create(body(11)).is_err());
     }
 
     #[test]
+    fn a_description_is_1_to_5000_characters_on_create() {
+        let body = |d: serde_json::Value| {
+            let mut body = serde_json::json!({ "name": "Mug", "price": 1, "quantity": 1 });
+            if !d.is_null() {
+                body["description"] = d;
+            }
+            body
+        };
+        assert!(create(body(serde_json::Value::Null)).is_err());
+        assert!(create(body("".into())).is_err());
+        assert!(create(body("x".repeat(5001).into())).is_err());
+        assert!(create(body("x".repeat(5000).into())).is_ok());
+    }
+
+    #[test]
     fn negative_and_too_precise_prices_are_refused() {
-        assert!(create(serde_json::json!({ "name": "Mug", "price": -1, "quantity": 1 })).is_err());
+        assert!(create(serde_json::json!({ "name": "Mug", "description": "Blue", "price": -1, "quantity": 1 })).is_err());
         assert!(
-            create(serde_json::json!({ "name": "Mug", "price": 1.001, "quantity": 1 })).is_err()
+            create(serde_json::json!({ "name": "Mug", "description": "Blue", "price": 1.001, "quantity": 1 })).is_err()
         );
     }
 

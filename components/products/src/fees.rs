@@ -27,8 +27,17 @@ pub struct Charge {
     key: Option<String>,
 }
 
-/// Charges `amount` to `user_id` under `key` (derived from the operation, so a retry of the
-/// same operation is charged once). A zero amount charges nothing.
+/// A fee key part unique to this request attempt (`product-update:{id}:{attempt}`). Keys are
+/// never shared between requests: two concurrent requests that read the same version would
+/// otherwise share one charge, and the one that loses the optimistic-lock race would refund
+/// the winner's fee. A retry is recognised by its `Idempotency-Key` (the answer is replayed,
+/// nothing charged), not by its fee key.
+pub fn attempt() -> String {
+    ids::new_id()
+}
+
+/// Charges `amount` to `user_id` under `key` (unique to this request: see [`attempt`]). A zero
+/// amount charges nothing.
 pub async fn charge(key: &str, user_id: &str, amount: Money) -> Result<Charge, ProductError> {
     if amount <= Money::ZERO {
         return Ok(Charge { key: None });
@@ -77,7 +86,8 @@ impl Charge {
     }
 }
 
-/// Runs `write` after charging the fee, refunding it if `write` fails.
+/// Runs `write` after charging the fee, refunding it if `write` fails: a request refunds only
+/// the charge it made itself.
 pub async fn charged<T>(
     key: &str,
     user_id: &str,

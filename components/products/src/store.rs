@@ -241,7 +241,8 @@ pub fn insert_product(
 }
 
 /// Replaces the seller fields of `before`, only if nobody changed it since it was read
-/// (`None`: it was changed or deleted concurrently).
+/// (`None`: it was changed or deleted concurrently). Call inside a transaction, so the product
+/// answered is the one this update wrote.
 pub fn update_product(
     db: &Connection,
     before: &Product,
@@ -250,9 +251,12 @@ pub fn update_product(
 ) -> Result<Option<Product>, StoreError> {
     // Never move `updated_at` backwards or keep it equal: it is the optimistic-lock version.
     let now = now.millis().max(before.updated_at.millis() + 1);
-    db.execute(
+    // Success is the row this statement changed (`RETURNING`), not the version re-read: two
+    // updates from the same version in the same millisecond write the same `updated_at`, and
+    // the loser would otherwise take the winner's row for its own.
+    let changed = db.execute(
         "UPDATE products SET name = ?, description = ?, price = ?, quantity = ?, image_urls = ?,
-            updated_at = ? WHERE id = ? AND updated_at = ?",
+            updated_at = ? WHERE id = ? AND updated_at = ? RETURNING id",
         &[
             text(&fields.name),
             text(&fields.description),
@@ -264,8 +268,10 @@ pub fn update_product(
             int(before.updated_at.millis()),
         ],
     )?;
-    let after = find_product(db, &before.id)?;
-    Ok(after.filter(|p| p.updated_at.millis() == now))
+    if changed.rows().next().is_none() {
+        return Ok(None);
+    }
+    find_product(db, &before.id)
 }
 
 /// Deletes a product and records `product.removed` (call inside a transaction).

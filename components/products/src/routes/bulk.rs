@@ -1,7 +1,6 @@
 //! The bulk routes: 1–100 items, all or nothing in one transaction, one fee for the batch.
 
 use super::{admin, anonymous_user_id, committed, owned, views_json};
-use crate::cache;
 use crate::domain::{
     BulkCreateBody, BulkUpdateBody, FEE_PERCENT, IdsBody, ProductFields, check_bulk,
     fee_for_increase, in_item,
@@ -66,21 +65,15 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
         let db = store::open()?;
         let mut changes = Vec::new();
         let mut fee = money::Money::ZERO;
-        let mut version = String::new();
         for (i, item) in body.updates.into_iter().enumerate() {
             let before = owned(&db, &item.id, &me)?;
             let fields = ProductFields::patched(&before, item.patch())
                 .map_err(|e| in_item("updates", i, e))?;
             let item_fee = fee_for_increase(before.value(), fields.value());
             fee = money::Money::from_cents(fee.cents() + item_fee.cents());
-            version.push_str(&format!("{}:{};", before.id, before.updated_at.millis()));
             changes.push((before, fields));
         }
-        // The versions read name this exact batch: retried, it is charged once.
-        let key = format!(
-            "product-bulk-update:{}",
-            cache::etag(version.as_bytes()).trim_matches('"')
-        );
+        let key = format!("product-bulk-update:{}", fees::attempt());
         let now = Timestamp::now();
         let products = fees::charged(&key, &me.user_id, fee, || {
             store::transaction(&db, |db| {

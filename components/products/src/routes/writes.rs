@@ -53,11 +53,12 @@ pub async fn update_product(
         let patch: PatchBody = parse_json(req.body())?;
         let fields = ProductFields::patched(&before, patch)?;
         let fee = fee_for_increase(before.value(), fields.value());
-        // The version read is part of the key: this exact change is charged once.
-        let key = format!("product-update:{id}:{}", before.updated_at.millis());
+        let key = format!("product-update:{id}:{}", fees::attempt());
         let product = fees::charged(&key, &me.user_id, fee, || {
-            store::update_product(&db, &before, &fields, Timestamp::now())?
-                .ok_or_else(|| ProductError::Conflict(id.to_owned()))
+            store::transaction(&db, |db| {
+                store::update_product(db, &before, &fields, Timestamp::now())?
+                    .ok_or_else(|| ProductError::Conflict(id.to_owned()))
+            })
         })
         .await?;
         committed(&db)?;
