@@ -23,6 +23,27 @@ pub fn target_dir(root: &Path) -> PathBuf {
     }
 }
 
+/// The commit checked out in `root`, with `+dirty` when tracked files differ from it, so a
+/// report names exactly what it measured.
+pub fn commit(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let Some(head) = git(&["rev-parse", "--short", "HEAD"]) else {
+        return "unknown commit".to_owned();
+    };
+    match git(&["status", "--porcelain", "--untracked-files=no"]) {
+        Some(changes) if changes.is_empty() => head,
+        _ => format!("{head}+dirty"),
+    }
+}
+
 /// Runs `cargo ARGS` in the workspace root (the same cargo that runs us, when there is one).
 pub fn cargo(root: &Path, args: &[&str]) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -62,6 +83,14 @@ const VARIABLES: &[&str] = &[
     "cookie_secure=false",
 ];
 
+/// [`VARIABLES`] as (name, value) pairs, for hosts that take them another way (Spin: from
+/// `SPIN_VARIABLE_*`).
+pub fn variables() -> impl Iterator<Item = (&'static str, &'static str)> {
+    VARIABLES
+        .iter()
+        .filter_map(|variable| variable.split_once('='))
+}
+
 /// `reen-host up` on the real `spin.toml` listening on `addr`, its stores in `dir` (which
 /// must hold the file [`runtime_config`] wrote); `build` adds `--build` (every component's
 /// build command, as `cargo up` runs them).
@@ -79,8 +108,8 @@ pub fn command(host: &Path, root: &Path, dir: &Path, addr: SocketAddr, build: bo
     if build {
         command.arg("--build");
     }
-    for variable in VARIABLES {
-        command.args(["--variable", variable]);
+    for (name, value) in variables() {
+        command.arg("--variable").arg(format!("{name}={value}"));
     }
     command
 }

@@ -1,7 +1,10 @@
 //! How busy the machine was with something other than the benchmark: CPU time from
 //! `/proc/stat` (all CPUs, including time the hypervisor gave to other guests) minus what the
 //! server under test and this process used (`/proc/<pid>/stat`), over a run; and the CPU time
-//! the server itself used. Linux only; on other systems every reading is `None`.
+//! the server itself used. "The server" is its whole process group ([`crate::servers`] starts
+//! each server as a group leader): `spin up` does its work in a child process (`spin trigger
+//! http`), which counting the leader alone would book as someone else's. Linux only; on other
+//! systems every reading is `None`.
 
 use std::time::Duration;
 
@@ -22,15 +25,38 @@ pub struct Sample {
     server: u64,
 }
 
-fn process_ticks(pid: u32) -> Option<u64> {
+/// A process's process group and user + system ticks, from `/proc/<pid>/stat`.
+fn stat_of(pid: &str) -> Option<(u32, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces: fields start after its closing parenthesis.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    // pgrp is field 5 of the whole line (2 after the name); utime and stime are fields 14 and
+    // 15 (11 and 12 after the name).
+    let group = fields.get(2)?.parse().ok()?;
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some((group, ticks))
 }
 
-/// Reads the counters, counting `server` and this process as ours.
+fn process_ticks(pid: u32) -> Option<u64> {
+    stat_of(&pid.to_string()).map(|(_, ticks)| ticks)
+}
+
+/// Every live process of the group `leader` leads, added up (processes that already exited
+/// are not seen; the servers' helpers live as long as the server).
+fn group_ticks(leader: u32) -> Option<u64> {
+    // The leader must be alive: a sample of an exited server would read as zero.
+    process_ticks(leader)?;
+    let ticks = std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| stat_of(entry.file_name().to_str()?))
+        .filter(|(group, _)| *group == leader)
+        .map(|(_, ticks)| ticks)
+        .sum();
+    Some(ticks)
+}
+
+/// Reads the counters, counting the process group `server` leads and this process as ours.
 pub fn sample(server: u32) -> Option<Sample> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let cpu: Vec<u64> = stat
@@ -43,7 +69,7 @@ pub fn sample(server: u32) -> Option<Sample> {
     // user nice system idle iowait irq softirq steal [guest guest_nice, already in user]
     let (idle, iowait) = (*cpu.get(3)?, *cpu.get(4)?);
     let total: u64 = cpu.iter().take(8).sum();
-    let server = process_ticks(server)?;
+    let server = group_ticks(server)?;
     Some(Sample {
         total,
         busy: total - idle - iowait,

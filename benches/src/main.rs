@@ -16,6 +16,7 @@ mod native;
 
 use anyhow::{Context as _, bail};
 use benches::app::{cargo, target_dir};
+use benches::cpu;
 use benches::load::{self, LoadConfig, LoadReport};
 use benches::servers::{self, Server};
 use clap::{Parser, Subcommand};
@@ -63,7 +64,8 @@ struct Contender {
 }
 
 enum Outcome {
-    Measured(LoadReport),
+    /// The load report and the CPU taken by anything else during it, in % of the machine.
+    Measured(LoadReport, Option<f64>),
     Skipped(String),
 }
 
@@ -123,28 +125,31 @@ fn main() -> anyhow::Result<()> {
                 runtime
                     .block_on(measure(launch, &log, config))
                     .with_context(|| format!("measuring {}", contender.name))
-                    .map(Outcome::Measured)?
+                    .map(|(report, others)| Outcome::Measured(report, others))?
             }
         };
         results.push((contender.name, outcome));
     }
 
-    print_report(&cli, &results);
+    print_report(&cli, &benches::app::commit(&root), &results);
     Ok(())
 }
 
-/// Starts a server, waits until it answers, loads it, and kills it.
+/// Starts a server, waits until it answers, loads it, and kills it; answers the load report and
+/// the share of the machine other processes took meanwhile (a disturbed run shows there).
 async fn measure(
     launch: &dyn Fn(SocketAddr) -> Command,
     log: &Path,
     config: impl Fn(SocketAddr) -> LoadConfig,
-) -> anyhow::Result<LoadReport> {
+) -> anyhow::Result<(LoadReport, Option<f64>)> {
     let addr = servers::free_addr()?;
     let mut server = Server::spawn(launch(addr), log)?;
     server.wait_ready(addr, "/", READY_LIMIT).await?;
+    let before = cpu::sample(server.id());
     let report = load::run(config(addr)).await;
+    let others = cpu::others_percent(before, cpu::sample(server.id()));
     drop(server);
-    Ok(report)
+    Ok((report, others))
 }
 
 /// The smallest Spin app: every path goes to the `hello` component.
@@ -210,7 +215,7 @@ fn wasmtime_contender(target: &Path, wasm: PathBuf) -> Contender {
     let binary = if local.is_file() {
         Some(local.clone())
     } else {
-        find_on_path("wasmtime")
+        servers::find_on_path("wasmtime")
     };
     Contender {
         name: "wasmtime serve",
@@ -233,17 +238,20 @@ fn spin_contender(
     manifest: PathBuf,
     scratch: &Path,
 ) -> anyhow::Result<Contender> {
-    let packed = root.join("../shared/tools/spin/spin.xz");
-    let binary = target.join("tools/spin");
-    if !packed.is_file() {
-        return Ok(Contender {
-            name: "spin",
-            launch: Err(format!("{} not found", packed.display())),
-        });
-    }
-    if !binary.is_file() {
-        unpack_spin(&packed, &binary)?;
-    }
+    let binary = match benches::spin::locate(root, target) {
+        Ok(binary) => binary,
+        Err(reason) => {
+            return Ok(Contender {
+                name: "spin",
+                launch: Err(reason),
+            });
+        }
+    };
+    eprintln!(
+        "spin: {} ({})",
+        binary.display(),
+        benches::spin::version(&binary)
+    );
     let spin_home = scratch.join("spin-home");
     std::fs::create_dir_all(&spin_home)?;
     Ok(Contender {
@@ -261,40 +269,14 @@ fn spin_contender(
     })
 }
 
-fn unpack_spin(packed: &Path, binary: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    eprintln!("unpacking {} to {}", packed.display(), binary.display());
-    std::fs::create_dir_all(binary.parent().context("spin has a parent dir")?)?;
-    let partial = binary.with_extension("partial");
-    let output = std::fs::File::create(&partial)?;
-    let status = Command::new("xz")
-        .arg("-dc")
-        .arg(packed)
-        .stdout(output)
-        .status()
-        .context("running xz")?;
-    if !status.success() {
-        bail!("xz -dc {} failed ({status})", packed.display());
-    }
-    std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755))?;
-    std::fs::rename(&partial, binary)?;
-    Ok(())
-}
-
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-}
-
-fn print_report(cli: &Cli, results: &[(&str, Outcome)]) {
+fn print_report(cli: &Cli, commit: &str, results: &[(&str, Outcome)]) {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     println!();
-    println!("hello component (\"Hello, REEN!\"), GET / over HTTP/1.1 keep-alive");
+    println!("hello component (\"Hello, REEN!\"), GET / over HTTP/1.1 keep-alive, commit {commit}");
     println!(
         "machine: {cores} cores, shared by the load generator and the server under test \
-         (same for every server)"
+         (same for every server); \"other\": CPU time taken by anything else during the run, \
+         in % of the machine"
     );
     println!(
         "load: {} connections, {} s warm-up + {} s measured per server",
@@ -306,7 +288,7 @@ fn print_report(cli: &Cli, results: &[(&str, Outcome)]) {
 
     let rate = |name: &str| {
         results.iter().find_map(|(n, outcome)| match outcome {
-            Outcome::Measured(report) if *n == name => Some(report.requests_per_sec()),
+            Outcome::Measured(report, _) if *n == name => Some(report.requests_per_sec()),
             _ => None,
         })
     };
@@ -326,11 +308,11 @@ fn print_report(cli: &Cli, results: &[(&str, Outcome)]) {
     for (column, _) in &references {
         print!("{column:>13}");
     }
-    println!();
+    println!("{:>7}", "other");
     for (name, outcome) in results {
         match outcome {
             Outcome::Skipped(reason) => println!("{name:<16}skipped: {reason}"),
-            Outcome::Measured(report) => {
+            Outcome::Measured(report, others) => {
                 let rps = report.requests_per_sec();
                 print!(
                     "{name:<16}{rps:>10.0}{:>11}{:>11}{:>8}",
@@ -341,7 +323,10 @@ fn print_report(cli: &Cli, results: &[(&str, Outcome)]) {
                 for (_, reference) in &references {
                     print!("{:>13}", format!("{:.2}x", rps / reference));
                 }
-                println!();
+                println!(
+                    "{:>7}",
+                    others.map_or_else(|| "-".to_owned(), |o| format!("{o:.0}%"))
+                );
             }
         }
     }

@@ -18,6 +18,14 @@ pub fn free_addr() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
+/// `name` in a directory of `PATH`, if any: how a user's shell would find a server binary.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
 /// A started server; killed (with its process group) when dropped.
 pub struct Server {
     child: Child,

@@ -1,12 +1,16 @@
 //! Products-list benchmark: `GET /api/v1/products?page=1&limit=20` of a 10,000-product
-//! catalogue through reen-host (the real app, the products component built for
-//! `wasm32-wasip2` in release as `cargo up` builds it) next to a native hyper + rusqlite server
-//! running the same SQL on the same `products.db`, cached and uncached, in one run.
+//! catalogue through reen-host and through the real Spin CLI (the real app, the products
+//! component built for `wasm32-wasip2` in release as `cargo up` builds it) next to a native
+//! hyper + rusqlite server running the same SQL on the same data, cached and uncached, in one
+//! run.
 //!
 //! ```text
 //! cargo run -p benches --bin products-bench -- [--connections 64] [--duration 8] [--warmup 1]
 //!     [--products 10000] [--sellers 5] [--keep] [--reuse DIR] [--only RUN]...
 //! ```
+//!
+//! Spin is found as a user has it (`benches::spin`: `SPIN_BIN`, `spin` on `PATH`, then
+//! `../shared/tools/spin/spin.xz`); without one its runs are skipped, and the report says so.
 //!
 //! Build with the dev profile, as `cargo run -p benches` (dependencies at opt-level 3).
 //!
@@ -14,15 +18,16 @@
 //!    with every store moved into a temporary directory; the sellers sign up through auth; one
 //!    `GET /api/v1/products` makes the component create its schema; the products are then
 //!    inserted into that `products.db` (see `seed.rs`) and the cache generation is replaced,
-//!    as after any write.
+//!    as after any write. Spin gets a copy of those files in its own layout and journal mode
+//!    (`benches::spin_app`).
 //! 2. Measuring, each server as its own process started for the run and killed after it,
 //!    under the closed-loop load of `load.rs` (N keep-alive connections, warm-up, then the
 //!    measured window):
-//!    - *cached*: every request is `?page=1&limit=20`. reen-host serves it from the `cache`
-//!      key-value store; the native server from an in-process map.
+//!    - *cached*: every request is `?page=1&limit=20`. reen-host and Spin serve it from the
+//!      `cache` key-value store; the native server from an in-process map.
 //!    - *uncached*: request n asks for `?page=(n mod 500)+1&limit=20`, walking the whole
-//!      catalogue, a real 20-product page and the total count each time. For reen-host the
-//!      bench first records stock holds on a phantom product, one expiring every millisecond
+//!      catalogue, a real 20-product page and the total count each time. For the wasm hosts
+//!      the bench first records stock holds on a phantom product, one expiring every millisecond
 //!      (`seed::add_expiry_ticks`): the component keeps a cached list only until the next hold
 //!      expires, and a page comes back only 500 requests later, so every request misses with
 //!      no write during the run. The native server queries on every request; `native-open`
@@ -31,12 +36,17 @@
 //!
 //!    The bench checks the cache behaved as intended: the component writes its cache file once
 //!    per miss and never on a hit, so its count of the host's writes to the file must advance
-//!    once in a cached run and once per request in an uncached one (`benches/src/cache.rs`).
+//!    once in a cached run and once per request in an uncached one (`benches/src/cache.rs`), on
+//!    reen-host and on Spin alike (Spin's key-value files have the same table).
 //!
-//!    Before measuring, each native server's bodies for a few pages must equal reen-host's
-//!    byte for byte.
+//!    Before measuring, Spin's and each native server's bodies for a few pages must equal
+//!    reen-host's byte for byte.
+//!
+//! Every ratio the report prints compares like with like: a cached run with native cached, an
+//! uncached run with native uncached (`report.rs`).
 
 mod native;
+mod report;
 mod seed;
 
 use anyhow::{Context as _, bail, ensure};
@@ -46,6 +56,7 @@ use benches::client::{self, Client};
 use benches::cpu;
 use benches::load::{self, LoadConfig, LoadReport, Paths};
 use benches::servers::{self, Server};
+use benches::spin_app::SpinHome;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -63,7 +74,7 @@ const PASSWORD: &str = "correct horse battery";
 #[derive(Parser)]
 #[command(
     name = "products-bench",
-    about = "GET /api/v1/products?page=1&limit=20 on 10,000 products: reen-host vs native"
+    about = "GET /api/v1/products?page=1&limit=20 on 10,000 products: reen-host and Spin vs native"
 )]
 struct Cli {
     /// Concurrent keep-alive connections.
@@ -87,8 +98,8 @@ struct Cli {
     /// Use this state directory (one `--keep` left) instead of seeding a new one.
     #[arg(long, value_name = "DIR")]
     reuse: Option<PathBuf>,
-    /// Measure only these runs (repeatable): native-cached, reen-host-cached,
-    /// native-uncached, native-open-uncached, reen-host-uncached.
+    /// Measure only these runs (repeatable): native-cached, reen-host-cached, spin-cached,
+    /// native-uncached, native-open-uncached, reen-host-uncached, spin-uncached.
     #[arg(long, value_name = "RUN")]
     only: Vec<String>,
     #[command(subcommand)]
@@ -117,6 +128,8 @@ enum Internal {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Contender {
     ReenHost,
+    /// The real Spin CLI on a copy of the seeded stores (`benches::spin_app`).
+    Spin,
     Native,
     /// The native server opening a new SQLite connection per request, as the component's
     /// `Connection::open` does through Spin's API: what that model costs without wasm.
@@ -133,9 +146,15 @@ impl Contender {
     fn name(self) -> &'static str {
         match self {
             Contender::ReenHost => "reen-host",
+            Contender::Spin => "spin",
             Contender::Native => "native",
             Contender::NativeOpen => "native-open",
         }
+    }
+
+    /// The app's components on a wasm host, as opposed to a native server.
+    fn is_wasm(self) -> bool {
+        matches!(self, Contender::ReenHost | Contender::Spin)
     }
 }
 
@@ -155,7 +174,7 @@ struct Run {
     report: LoadReport,
     /// Requests sent (warm-up and measured window, including any cut off at the end).
     sent: u64,
-    /// reen-host: writes to the cache file during the run (one per miss).
+    /// reen-host and Spin: writes to the cache file during the run (one per miss).
     writes: Option<u64>,
     /// CPU time that went to neither the server nor the bench during the run, in percent of
     /// the machine (other processes, other VMs).
@@ -168,8 +187,14 @@ struct Bench {
     root: PathBuf,
     host: PathBuf,
     state: PathBuf,
+    /// The Spin CLI and its version line, or why Spin is skipped.
+    spin: Result<(PathBuf, String), String>,
+    /// Spin's copy of the seeded stores, made once seeding is done.
+    spin_home: Option<SpinHome>,
+    /// The commit measured, for the report.
+    commit: String,
     pages: u64,
-    /// reen-host's bodies for a few pages, which the native server must reproduce.
+    /// reen-host's bodies for a few pages, which Spin and the native servers must reproduce.
     reference: Vec<(String, Vec<u8>)>,
 }
 
@@ -202,9 +227,11 @@ fn main() -> anyhow::Result<()> {
     let all = [
         (Contender::Native, Mode::Cached),
         (Contender::ReenHost, Mode::Cached),
+        (Contender::Spin, Mode::Cached),
         (Contender::Native, Mode::Uncached),
         (Contender::NativeOpen, Mode::Uncached),
         (Contender::ReenHost, Mode::Uncached),
+        (Contender::Spin, Mode::Uncached),
     ];
     let label = |(server, mode): &(Contender, Mode)| format!("{}-{}", server.name(), mode.name());
     for only in &cli.only {
@@ -214,11 +241,20 @@ fn main() -> anyhow::Result<()> {
             all.iter().map(label).collect::<Vec<_>>().join(", ")
         );
     }
+    let root = app::repo_root();
+    let spin = benches::spin::locate(&root, &app::target_dir(&root)).map(|binary| {
+        let version = benches::spin::version(&binary);
+        (binary, version)
+    });
+    match &spin {
+        Ok((binary, version)) => eprintln!("spin: {} ({version})", binary.display()),
+        Err(reason) => eprintln!("SKIPPING the Spin runs: {reason}"),
+    }
     let chosen: Vec<_> = all
         .into_iter()
         .filter(|run| cli.only.is_empty() || cli.only.contains(&label(run)))
+        .filter(|(server, _)| *server != Contender::Spin || spin.is_ok())
         .collect();
-    let root = app::repo_root();
     let host = app::build_host(&root)?;
     let scratch = tempfile::Builder::new()
         .prefix("products-bench-")
@@ -229,11 +265,15 @@ fn main() -> anyhow::Result<()> {
     };
     app::runtime_config(&root, &state)?;
     let pages = (cli.products as u64).div_ceil(LIMIT);
+    let commit = app::commit(&root);
     let mut bench = Bench {
         cli,
         root,
         host,
         state,
+        spin,
+        spin_home: None,
+        commit,
         pages,
         reference: Vec::new(),
     };
@@ -249,7 +289,7 @@ fn main() -> anyhow::Result<()> {
         }
         anyhow::Ok(runs)
     })?;
-    print_report(&bench, &runs);
+    report::print(&bench, &runs);
     if bench.cli.keep && bench.cli.reuse.is_none() {
         println!("\nstate kept in {}", scratch.keep().display());
     }
@@ -257,12 +297,20 @@ fn main() -> anyhow::Result<()> {
 }
 
 impl Bench {
+    /// The store file `name` that `server` uses: Spin has its own copies.
+    fn store(&self, server: Contender, name: &str) -> PathBuf {
+        match (server, &self.spin_home) {
+            (Contender::Spin, Some(home)) => home.store(name),
+            _ => self.state.join(name),
+        }
+    }
+
     fn products_db(&self) -> PathBuf {
         self.state.join("products.db")
     }
 
-    fn cache_file(&self) -> CacheFile {
-        CacheFile::new(&self.state.join("cache_kv.db"))
+    fn cache_file(&self, server: Contender) -> CacheFile {
+        CacheFile::new(&self.store(server, "cache_kv.db"))
     }
 
     fn page_path(page: u64) -> String {
@@ -317,6 +365,10 @@ impl Bench {
             self.reference.push((path, body.into_bytes()));
         }
         drop(server);
+        if self.spin.is_ok() {
+            let home = self.state.join("spin");
+            self.spin_home = Some(SpinHome::prepare(&self.root, &self.state, &home)?);
+        }
         Ok(())
     }
 
@@ -336,7 +388,7 @@ impl Bench {
         let now = timestamp::Timestamp::now().millis();
         let version = seed::insert(&self.products_db(), &sellers, self.cli.products, now)?;
         // The rows went in behind the component's back: make cached reads stale, as a write does.
-        self.cache_file().invalidate()?;
+        self.cache_file(Contender::ReenHost).invalidate()?;
         eprintln!(
             "seeded {} products over {} sellers (products schema version {version})",
             self.cli.products,
@@ -387,28 +439,30 @@ impl Bench {
         let log = format!("{}-{}.log", server.name(), mode.name());
         let mut process = match server {
             Contender::ReenHost => self.reen_host(addr, false, &log)?,
+            Contender::Spin => self.spin(addr, &log)?,
             Contender::Native | Contender::NativeOpen => Server::spawn(
                 self.native_command(addr, mode == Mode::Cached, server == Contender::NativeOpen)?,
                 &self.state.join(&log),
             )?,
         };
         let ready = match server {
-            Contender::ReenHost => HEALTH,
+            Contender::ReenHost | Contender::Spin => HEALTH,
             Contender::Native | Contender::NativeOpen => PAGE_ONE,
         };
         process
             .wait_ready(addr, ready, Duration::from_secs(300))
             .await?;
         if server != Contender::ReenHost {
-            self.check_same_bodies(addr).await?;
+            self.check_same_bodies(server, addr).await?;
         }
-        let cache = self.cache_file();
+        let cache = self.cache_file(server);
+        let products_db = self.store(server, "products.db");
         if mode == Mode::Uncached {
             let window = self.cli.warmup + self.cli.duration + 60;
             let now = timestamp::Timestamp::now().millis();
-            seed::add_expiry_ticks(&self.products_db(), now, window as i64 * 1000)?;
+            seed::add_expiry_ticks(&products_db, now, window as i64 * 1000)?;
         }
-        if server == Contender::ReenHost {
+        if server.is_wasm() {
             // Entries stored by earlier runs must not serve this one.
             cache.invalidate()?;
         }
@@ -438,25 +492,37 @@ impl Bench {
         }
         drop(process);
         if mode == Mode::Uncached {
-            seed::remove_expiry_ticks(&self.products_db())?;
+            seed::remove_expiry_ticks(&products_db)?;
         }
         Ok(Run {
             server,
             mode,
             report,
             sent: sent.load(Ordering::Relaxed),
-            writes: (server == Contender::ReenHost)
+            writes: server
+                .is_wasm()
                 .then(|| u64::from(writes_after.wrapping_sub(writes_before))),
             others,
         })
     }
 
-    /// The native server must answer what reen-host answered, byte for byte.
-    async fn check_same_bodies(&self, addr: SocketAddr) -> anyhow::Result<()> {
+    /// The real app on Spin, on its copy of the seeded stores.
+    fn spin(&self, addr: SocketAddr, log: &str) -> anyhow::Result<Server> {
+        let (binary, _) = self.spin.as_ref().map_err(|why| anyhow::anyhow!("{why}"))?;
+        let home = self
+            .spin_home
+            .as_ref()
+            .context("Spin's stores were not prepared")?;
+        home.start(binary, &self.root, addr, log)
+    }
+
+    /// Spin and the native servers must answer what reen-host answered, byte for byte.
+    async fn check_same_bodies(&self, server: Contender, addr: SocketAddr) -> anyhow::Result<()> {
+        let name = server.name();
         let mut c = Client::connect(addr).await?;
         for (path, expected) in &self.reference {
             let (status, body) = c.get(path, None).await?;
-            ensure!(status == 200, "native GET {path} answered {status}");
+            ensure!(status == 200, "{name} GET {path} answered {status}");
             if body.as_bytes() != expected.as_slice() {
                 let at = body
                     .bytes()
@@ -468,7 +534,7 @@ impl Bench {
                         .into_owned()
                 };
                 bail!(
-                    "native GET {path} differs from reen-host at byte {at}:\n  native:    \
+                    "{name} GET {path} differs from reen-host at byte {at}:\n  {name}: \
                      ...{}...\n  reen-host: ...{}...",
                     around(body.as_bytes()),
                     around(expected)
@@ -476,122 +542,5 @@ impl Bench {
             }
         }
         Ok(())
-    }
-}
-
-fn print_report(bench: &Bench, runs: &[Run]) {
-    let cli = &bench.cli;
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    println!();
-    println!(
-        "GET /api/v1/products?page=P&limit={LIMIT} on {} products over {} sellers \
-         ({{products, meta}}: {LIMIT} products and the total count)",
-        cli.products, cli.sellers
-    );
-    println!(
-        "machine: {cores} cores shared by the load generator and the server under test; \
-         \"other\": CPU time taken by anything else during the run (other processes, other VMs), \
-         in % of the machine"
-    );
-    println!(
-        "load: {} keep-alive connections, {} s warm-up + {} s measured per run, each server \
-         its own process",
-        cli.connections, cli.warmup, cli.duration
-    );
-    println!(
-        "reen-host: dev-profile build, RUST_LOG=warn, the products component as `cargo up` \
-         builds it (wasm32-wasip2, release)"
-    );
-    println!(
-        "cached:   P = 1 every time (reen-host: the `cache` key-value store; native: an \
-         in-process map)"
-    );
-    println!(
-        "uncached: P = (n mod {}) + 1 for request n, the whole catalogue in turn (reen-host: a \
-         stock hold on a phantom product expires every ms, so no cached list stays valid and \
-         every request misses; native: no cache)",
-        bench.pages
-    );
-    println!(
-        "native-open: the native server opening a new SQLite connection per request, as the \
-         component does through Spin's SQLite API"
-    );
-    println!();
-
-    let find = |server: Contender, mode: Mode| {
-        runs.iter()
-            .find(|r| r.server == server && r.mode == mode)
-            .map(|r| r.report.requests_per_sec())
-    };
-    let native_uncached = find(Contender::Native, Mode::Uncached);
-    println!(
-        "{:<13}{:<10}{:>9}{:>11}{:>11}{:>8}{:>12}{:>16}{:>7}",
-        "server", "mode", "req/s", "p50", "p99", "errors", "vs native", "vs native unc.", "other"
-    );
-    for run in runs {
-        let rps = run.report.requests_per_sec();
-        let ratio = |reference: Option<f64>| {
-            reference.map_or_else(|| "-".to_owned(), |r| format!("{:.2}x", rps / r))
-        };
-        println!(
-            "{:<13}{:<10}{rps:>9.0}{:>11}{:>11}{:>8}{:>12}{:>16}{:>7}",
-            run.server.name(),
-            run.mode.name(),
-            load::millis(run.report.percentile(50.0)),
-            load::millis(run.report.percentile(99.0)),
-            run.report.errors,
-            ratio(find(Contender::Native, run.mode)),
-            ratio(native_uncached),
-            run.others
-                .map_or_else(|| "-".to_owned(), |o| format!("{o:.0}%")),
-        );
-    }
-    println!();
-    for run in runs.iter().filter(|r| r.server == Contender::ReenHost) {
-        let Some(writes) = run.writes else { continue };
-        let what = match run.mode {
-            Mode::Cached => "expected 1: the first request misses, the rest hit",
-            Mode::Uncached => "expected one per request: every request misses",
-        };
-        println!(
-            "cache check, reen-host {}: {writes} cache writes for {} requests sent ({} cut off \
-             at the end of the window but completed by the server); {what}",
-            run.mode.name(),
-            run.sent,
-            run.report.cut_off
-        );
-    }
-    println!();
-    println!(
-        "targets (issue 6, at {} connections): reen-host >= 50% of native, p99 <= 10 ms",
-        cli.connections
-    );
-    for run in runs.iter().filter(|r| r.server == Contender::ReenHost) {
-        let rps = run.report.requests_per_sec();
-        let p99 = run.report.percentile(99.0).unwrap_or(Duration::MAX);
-        let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
-        let mut line = format!("  reen-host {:<9}", run.mode.name());
-        if let Some(native) = find(Contender::Native, run.mode) {
-            line.push_str(&format!(
-                " {:.0}% of native {} ({})",
-                100.0 * rps / native,
-                run.mode.name(),
-                verdict(rps >= native / 2.0)
-            ));
-        }
-        if let Some(native) = native_uncached
-            && run.mode == Mode::Cached
-        {
-            line.push_str(&format!(
-                ", {:.0}% of native uncached",
-                100.0 * rps / native
-            ));
-        }
-        line.push_str(&format!(
-            "; p99 {} ({})",
-            load::millis(Some(p99)),
-            verdict(p99 <= Duration::from_millis(10))
-        ));
-        println!("{line}");
     }
 }
