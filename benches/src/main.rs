@@ -101,7 +101,7 @@ fn main() -> anyhow::Result<()> {
         native_contender()?,
         reen_host_contender(reen_host, manifest.clone()),
         wasmtime_contender(&target, wasm.clone()),
-        spin_contender(&root, &target, manifest, scratch.path())?,
+        spin_contender(manifest, scratch.path())?,
     ];
 
     let config = |addr| LoadConfig {
@@ -232,13 +232,8 @@ fn wasmtime_contender(target: &Path, wasm: PathBuf) -> Contender {
     }
 }
 
-fn spin_contender(
-    root: &Path,
-    target: &Path,
-    manifest: PathBuf,
-    scratch: &Path,
-) -> anyhow::Result<Contender> {
-    let binary = match benches::spin::locate(root, target) {
+fn spin_contender(manifest: PathBuf, scratch: &Path) -> anyhow::Result<Contender> {
+    let binary = match benches::spin::locate() {
         Ok(binary) => binary,
         Err(reason) => {
             return Ok(Contender {

@@ -242,7 +242,7 @@ fn main() -> anyhow::Result<()> {
         );
     }
     let root = app::repo_root();
-    let spin = benches::spin::locate(&root, &app::target_dir(&root)).map(|binary| {
+    let spin = benches::spin::locate().map(|binary| {
         let version = benches::spin::version(&binary);
         (binary, version)
     });
