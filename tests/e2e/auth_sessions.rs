@@ -2,6 +2,7 @@
 
 use crate::api::{PASSWORD, SignedIn, body, refresh_cookie, set_cookie, unique_email};
 use crate::helpers::spawn_app;
+use futures::future::join_all;
 use reqwest::Method;
 use serde_json::json;
 
@@ -193,6 +194,53 @@ async fn five_failed_sign_ins_lock_that_email_from_that_address_even_with_the_ri
         app.sign_in(&other.email, PASSWORD).await.status(),
         200,
         "other emails are not locked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_parallel_wrong_passwords_get_at_most_five_password_checks() {
+    let app = spawn_app().await;
+    let user = app.new_user("Grace").await;
+
+    let answers = join_all((0..50).map(|_| app.sign_in(&user.email, "wrong password"))).await;
+
+    let checked = answers.iter().filter(|res| res.status() == 401).count();
+    let refused = answers.iter().filter(|res| res.status() == 429).count();
+    assert_eq!(checked + refused, 50, "only 401 or 429");
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} passwords were checked"
+    );
+    assert_eq!(app.sign_in(&user.email, PASSWORD).await.status(), 429);
+}
+
+/// The sum of a database file and its write-ahead log, whichever the host keeps.
+fn database_bytes(app: &crate::helpers::TestApp, name: &str) -> u64 {
+    let dir = app.app.state_dir();
+    [name.to_owned(), format!("{name}-wal")]
+        .iter()
+        .filter_map(|file| std::fs::metadata(dir.join(file)).ok())
+        .map(|meta| meta.len())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_with_huge_emails_do_not_grow_the_database_by_what_they_sent() {
+    let app = spawn_app().await;
+    assert_eq!(app.sign_in("warm@example.com", "x").await.status(), 401);
+    let before = database_bytes(&app, "auth.db");
+
+    for n in 0..20 {
+        let email = format!("{}{n}@example.com", "x".repeat(512 * 1024));
+        let status = app.sign_in(&email, "wrong password").await.status();
+        assert!(status == 400 || status == 401, "{status}");
+    }
+
+    // 10 MiB of emails were sent; a fixed-size key per attempt is stored.
+    let grown = database_bytes(&app, "auth.db").saturating_sub(before);
+    assert!(
+        grown < 1024 * 1024,
+        "the auth database grew by {grown} bytes"
     );
 }
 

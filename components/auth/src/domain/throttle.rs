@@ -2,6 +2,7 @@
 //! 15 minutes, every attempt for that pair is refused (even with the right password) until
 //! the oldest of those failures leaves the window.
 
+use sha2::{Digest as _, Sha256};
 use timestamp::Timestamp;
 
 /// Failures allowed per pair within the window.
@@ -9,19 +10,33 @@ pub const MAX_FAILURES: usize = 5;
 /// The sliding window (15 minutes).
 pub const WINDOW_MILLIS: i64 = 15 * 60 * 1000;
 
-/// Who is being throttled: an email (as typed, lower-cased) from one client address.
+/// Who is being throttled: an email (as typed, trimmed and lower-cased) from one client
+/// address. The email is kept as its SHA-256 in hex, 64 characters whatever an anonymous
+/// caller typed (up to the 1 MiB body limit), so each stored attempt has a bounded size and no
+/// typed address is kept in clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleKey {
     pub email: String,
     pub client: String,
 }
 
+/// Longer than any IPv6 address with a zone: the host sets it, but it is stored per attempt.
+const MAX_CLIENT_CHARS: usize = 64;
+
 impl ThrottleKey {
     /// The pair for a sign-in attempt. `client_ip` is absent for chained calls.
     pub fn new(email: &str, client_ip: Option<&str>) -> Self {
+        let email = Sha256::digest(email.trim().to_lowercase().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let client = client_ip
+            .unwrap_or("unknown")
+            .chars()
+            .take(MAX_CLIENT_CHARS);
         Self {
-            email: email.trim().to_lowercase(),
-            client: client_ip.unwrap_or("unknown").to_owned(),
+            email,
+            client: client.collect(),
         }
     }
 }
@@ -75,12 +90,16 @@ mod tests {
 
     #[test]
     fn the_key_ignores_email_case_and_names_missing_clients() {
-        assert_eq!(
-            ThrottleKey::new(" A@B.io ", None),
-            ThrottleKey {
-                email: "a@b.io".into(),
-                client: "unknown".into()
-            }
-        );
+        let key = ThrottleKey::new(" A@B.io ", None);
+        assert_eq!(key, ThrottleKey::new("a@b.io", Some("unknown")));
+        assert_ne!(key, ThrottleKey::new("a@b.io", Some("10.0.0.1")));
+        assert_ne!(key.email, ThrottleKey::new("c@b.io", None).email);
+    }
+
+    #[test]
+    fn a_key_has_a_bounded_size_whatever_was_typed() {
+        let key = ThrottleKey::new(&"x".repeat(1 << 20), Some(&"1".repeat(1000)));
+        assert_eq!(key.email.len(), 64);
+        assert_eq!(key.client.len(), MAX_CLIENT_CHARS);
     }
 }

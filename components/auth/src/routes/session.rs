@@ -8,7 +8,7 @@ use super::{caller, reject_invalid_bearer, with_cookie};
 use crate::config;
 use crate::domain::password::{Password, PasswordDigest, spend_equal_time};
 use crate::domain::session::{RefreshToken, access_claims, clear_cookie};
-use crate::domain::throttle::{self, ThrottleKey};
+use crate::domain::throttle::ThrottleKey;
 use crate::domain::user::{User, UserName};
 use crate::errors::AuthError;
 use crate::store::{self, sessions::Rotation};
@@ -84,7 +84,8 @@ pub async fn sign_in(req: Request, ctx: &RequestContext) -> Result<Response, Aut
     let key = ThrottleKey::new(&body.email, ctx.client_ip());
     let db = store::open()?;
     let now = Timestamp::now();
-    throttle::check(&store::throttle::recent_failures(&db, &key, now)?, now)
+    // Taken before the password is checked: the attempt counts as a failure unless it succeeds.
+    store::throttle::take_attempt(&db, &key, now)?
         .map_err(|retry_after_secs| AuthError::TooManyAttempts { retry_after_secs })?;
     let account = match Email::parse(&body.email) {
         Ok(email) => store::users::credentials(&db, &email)?,
@@ -92,21 +93,16 @@ pub async fn sign_in(req: Request, ctx: &RequestContext) -> Result<Response, Aut
     };
     let user = match account {
         Some((user, digest)) if digest.verify(&body.password) => user,
-        Some(_) => return fail(&db, &key, now),
+        Some(_) => return Err(AuthError::InvalidCredentials),
         None => {
             spend_equal_time(&body.password);
-            return fail(&db, &key, now);
+            return Err(AuthError::InvalidCredentials);
         }
     };
     store::throttle::clear(&db, &key)?;
     store::projection::publish(&user)?;
     ctx.set_user_id(&user.id);
     start_session(&db, &user, 200, now)
-}
-
-fn fail(db: &Connection, key: &ThrottleKey, now: Timestamp) -> Result<Response, AuthError> {
-    store::throttle::record_failure(db, key, now)?;
-    Err(AuthError::InvalidCredentials)
 }
 
 fn presented_refresh_token(req: &Request) -> Option<RefreshToken> {

@@ -2,10 +2,11 @@
 //! `execute`); applied versions are recorded in `schema_version`, so each runs once.
 
 /// Every schema version in order. Append; never edit a released one.
-pub const MIGRATIONS: &[sqlite_store::Migration] = &[(
-    1,
-    &[
-        "CREATE TABLE users (
+pub const MIGRATIONS: &[sqlite_store::Migration] = &[
+    (
+        1,
+        &[
+            "CREATE TABLE users (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL,
             email TEXT,
@@ -21,40 +22,40 @@ pub const MIGRATIONS: &[sqlite_store::Migration] = &[(
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             deleted_at INTEGER)",
-        // A deleted account frees its email for a new sign-up; Clerk ids are never reused.
-        "CREATE UNIQUE INDEX users_live_email ON users (email)
+            // A deleted account frees its email for a new sign-up; Clerk ids are never reused.
+            "CREATE UNIQUE INDEX users_live_email ON users (email)
             WHERE deleted_at IS NULL AND email IS NOT NULL",
-        "CREATE UNIQUE INDEX users_one_anonymous ON users (role) WHERE role = 'ANONYMOUS'",
-        "CREATE TABLE token_families (
+            "CREATE UNIQUE INDEX users_one_anonymous ON users (role) WHERE role = 'ANONYMOUS'",
+            "CREATE TABLE token_families (
             id TEXT PRIMARY KEY,
             user_id TEXT NOT NULL,
             created_at INTEGER NOT NULL,
             revoked_at INTEGER)",
-        "CREATE INDEX token_families_user ON token_families (user_id)",
-        "CREATE TABLE refresh_tokens (
+            "CREATE INDEX token_families_user ON token_families (user_id)",
+            "CREATE TABLE refresh_tokens (
             token_hash TEXT PRIMARY KEY,
             family_id TEXT NOT NULL REFERENCES token_families (id),
             created_at INTEGER NOT NULL,
             expires_at INTEGER NOT NULL,
             rotated_at INTEGER)",
-        "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
-        "CREATE TABLE sign_in_failures (
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id)",
+            "CREATE TABLE sign_in_failures (
             email TEXT NOT NULL,
             client TEXT NOT NULL,
             failed_at INTEGER NOT NULL)",
-        "CREATE INDEX sign_in_failures_pair ON sign_in_failures (email, client, failed_at)",
-        "CREATE TABLE clerk_deliveries (
+            "CREATE INDEX sign_in_failures_pair ON sign_in_failures (email, client, failed_at)",
+            "CREATE TABLE clerk_deliveries (
             svix_id TEXT PRIMARY KEY,
             event_type TEXT NOT NULL,
             received_at INTEGER NOT NULL)",
-        // The seam to the cross-domain deletion flow: a row per requested deletion, `pending`
-        // until the events component reports carts and products handled.
-        "CREATE TABLE account_deletions (
+            // The seam to the cross-domain deletion flow: a row per requested deletion, `pending`
+            // until the events component reports carts and products handled.
+            "CREATE TABLE account_deletions (
             user_id TEXT PRIMARY KEY,
             source TEXT NOT NULL,
             requested_at INTEGER NOT NULL,
             status TEXT NOT NULL DEFAULT 'pending')",
-        "CREATE TABLE ledger_entries (
+            "CREATE TABLE ledger_entries (
             key TEXT PRIMARY KEY,
             fingerprint TEXT NOT NULL,
             movements TEXT NOT NULL,
@@ -62,5 +63,17 @@ pub const MIGRATIONS: &[sqlite_store::Migration] = &[(
             created_at INTEGER NOT NULL,
             reversed_at INTEGER,
             reversal_result TEXT)",
-    ],
-)];
+        ],
+    ),
+    (
+        2,
+        &[
+            // Pairs are keyed by the email's SHA-256 now (a fixed size whatever was typed);
+            // rows keyed by the raw email would never match again, and count for 15 minutes
+            // at most anyway.
+            "DELETE FROM sign_in_failures",
+            // The global purge of attempts that left the window.
+            "CREATE INDEX sign_in_failures_time ON sign_in_failures (failed_at)",
+        ],
+    ),
+];
