@@ -1,7 +1,7 @@
 //! Signing up and in, refresh-token rotation, signing out, throttling, input validation, CORS.
 
 use crate::api::{PASSWORD, SignedIn, body, refresh_cookie, set_cookie, unique_email};
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, repo_root, spawn_app, spawn_manifest_with};
 use futures::future::join_all;
 use reqwest::Method;
 use serde_json::json;
@@ -214,8 +214,53 @@ async fn fifty_parallel_wrong_passwords_get_at_most_five_password_checks() {
     assert_eq!(app.sign_in(&user.email, PASSWORD).await.status(), 429);
 }
 
+/// A sign-in as forwarded by a load balancer for `client`.
+async fn sign_in_from(app: &TestApp, client: &str, email: &str, password: &str) -> u16 {
+    let request = app
+        .request(Method::POST, "/api/v1/auth/sign-in")
+        .header("x-forwarded-for", client)
+        .json(&json!({ "email": email, "password": password }));
+    app.send(request).await.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_throttle_locks_the_forwarded_client_only() {
+    // The test client connects from 127.0.0.1: here that is the load balancer.
+    let app = spawn_manifest_with(
+        repo_root().join("spin.toml"),
+        &[("trusted_proxies", "127.0.0.1, 10.0.0.0/8")],
+    )
+    .await;
+    let user = app.new_user("Hedy").await;
+    for _ in 0..5 {
+        let status = sign_in_from(&app, "198.51.100.1, 203.0.113.7", &user.email, "wrong").await;
+        assert_eq!(status, 401);
+    }
+
+    // The attacker's address is locked, even when it claims another one further left...
+    let status = sign_in_from(&app, "192.0.2.9, 203.0.113.7", &user.email, PASSWORD).await;
+    assert_eq!(status, 429);
+    // ...while the owner, behind the same balancer, signs in.
+    let status = sign_in_from(&app, "192.0.2.50", &user.email, PASSWORD).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_trusted_proxies_a_forwarded_for_header_changes_nothing() {
+    let app = spawn_app().await;
+    let user = app.new_user("Ida").await;
+    for n in 0..5 {
+        let status = sign_in_from(&app, &format!("203.0.113.{n}"), &user.email, "wrong").await;
+        assert_eq!(status, 401);
+    }
+
+    // A sixth "client" is the same peer: refused, whatever it forwards.
+    let status = sign_in_from(&app, "192.0.2.50", &user.email, PASSWORD).await;
+    assert_eq!(status, 429);
+}
+
 /// The sum of a database file and its write-ahead log, whichever the host keeps.
-fn database_bytes(app: &crate::helpers::TestApp, name: &str) -> u64 {
+fn database_bytes(app: &TestApp, name: &str) -> u64 {
     let dir = app.app.state_dir();
     [name.to_owned(), format!("{name}-wal")]
         .iter()

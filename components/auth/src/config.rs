@@ -41,3 +41,10 @@ pub fn clerk_webhook_secret() -> Result<WebhookSecret, AuthError> {
     WebhookSecret::parse(&get("clerk_webhook_secret")?)
         .map_err(|e| AuthError::Misconfigured(e.to_string()))
 }
+
+/// The load balancers in front of the app (`trusted_proxies`: addresses or CIDRs,
+/// comma-separated; empty by default), whose `X-Forwarded-For` names the client.
+pub fn trusted_proxies() -> Result<http_kit::TrustedProxies, AuthError> {
+    http_kit::TrustedProxies::parse(&variables::get("trusted_proxies").unwrap_or_default())
+        .map_err(AuthError::Misconfigured)
+}

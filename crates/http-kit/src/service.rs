@@ -5,6 +5,7 @@ use crate::body::MAX_BODY_BYTES;
 use crate::cors::Cors;
 use crate::error::{ApiError, RequestError, error_response};
 use crate::log::RequestLog;
+use crate::proxies::TrustedProxies;
 use spin_sdk::http::{Request, Response};
 use std::cell::RefCell;
 use std::future::Future;
@@ -16,6 +17,7 @@ use std::time::Instant;
 pub struct RequestContext {
     request_id: String,
     client_addr: Option<String>,
+    forwarded_for: Option<String>,
     user_id: RefCell<Option<String>>,
 }
 
@@ -34,6 +36,13 @@ impl RequestContext {
     /// key on, since the port changes with every connection.
     pub fn client_ip(&self) -> Option<&str> {
         self.client_addr.as_deref().map(strip_port)
+    }
+
+    /// The client's address when the app runs behind `proxies` (load balancers): taken from
+    /// `X-Forwarded-For` only when the peer is one of them (see [`TrustedProxies`]).
+    pub fn client_ip_behind(&self, proxies: &TrustedProxies) -> Option<&str> {
+        self.client_ip()
+            .map(|peer| proxies.client_ip(peer, self.forwarded_for.as_deref()))
     }
 
     /// Records who made the request, for the log line.
@@ -76,6 +85,7 @@ where
             .filter(|id| sane_request_id(id))
             .unwrap_or_else(ids::new_id),
         client_addr: header("spin-client-addr"),
+        forwarded_for: header("x-forwarded-for"),
         user_id: RefCell::new(None),
     });
     let origin = Cors::origin_of(&req);

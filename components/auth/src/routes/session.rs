@@ -81,7 +81,8 @@ pub async fn sign_up(req: Request, ctx: &RequestContext) -> Result<Response, Aut
 pub async fn sign_in(req: Request, ctx: &RequestContext) -> Result<Response, AuthError> {
     reject_invalid_bearer(&req)?;
     let body: SignInBody = parse_json(req.body())?;
-    let key = ThrottleKey::new(&body.email, ctx.client_ip());
+    let proxies = config::trusted_proxies()?;
+    let key = ThrottleKey::new(&body.email, ctx.client_ip_behind(&proxies));
     let db = store::open()?;
     let now = Timestamp::now();
     // Taken before the password is checked: the attempt counts as a failure unless it succeeds.
