@@ -13,6 +13,7 @@ mod cart_wit;
 mod catalog;
 mod concurrency;
 mod health;
+mod idempotency;
 mod identity;
 mod product_events;
 mod product_races;

@@ -1,7 +1,9 @@
 //! `Idempotency-Key` for unsafe requests: the first request with a key runs and its response
 //! is stored (in the component's own SQLite database) for 24 h; the same caller repeating the
 //! key with the same request gets that response again without the side effect running twice;
-//! the same key with a different request is refused (422).
+//! the same key with a different request is refused (422), and while the first still runs, 409.
+//! A claim whose request never recorded an answer (it trapped, or its host died) is abandoned
+//! after [`LEASE_MILLIS`], so the key is free again within a minute rather than for 24 h.
 #![deny(missing_docs)]
 
 use http_kit::ApiError;
@@ -13,6 +15,14 @@ use timestamp::Timestamp;
 
 /// How long a stored response is replayed.
 const RETENTION_MILLIS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long a claim without an answer holds its key: far longer than any request runs (Spin
+/// gives none a minute), short enough that a client retrying after a crash is not locked out.
+const LEASE_MILLIS: i64 = 60 * 1000;
+
+/// Makes the global purge of expired rows an index range scan.
+const CREATE_INDEX: &str =
+    "CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at)";
 
 /// The table this crate owns in the component's database.
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -124,13 +134,22 @@ fn claim(
     let now = Timestamp::now().millis();
     let text = |s: &str| Value::Text(s.to_owned());
     conn.execute(CREATE_TABLE, &[]).map_err(store_err)?;
-    // An expired entry frees its key.
+    conn.execute(CREATE_INDEX, &[]).map_err(store_err)?;
+    // Every claim forgets every caller's expired answers, so the table holds at most 24 h of
+    // keyed requests, whoever sent them.
     conn.execute(
-        "DELETE FROM idempotency_keys WHERE caller = ? AND key = ? AND created_at < ?",
+        "DELETE FROM idempotency_keys WHERE created_at < ?",
+        &[Value::Integer(now - RETENTION_MILLIS)],
+    )
+    .map_err(store_err)?;
+    // An abandoned claim (no answer recorded within the lease) frees its key.
+    conn.execute(
+        "DELETE FROM idempotency_keys
+         WHERE caller = ? AND key = ? AND status IS NULL AND created_at < ?",
         &[
             text(caller),
             text(key.as_str()),
-            Value::Integer(now - RETENTION_MILLIS),
+            Value::Integer(now - LEASE_MILLIS),
         ],
     )
     .map_err(store_err)?;
