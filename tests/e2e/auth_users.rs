@@ -275,3 +275,39 @@ async fn a_deleted_account_can_no_longer_be_used() {
         "the email is free again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_racing_the_deletion_does_not_bring_the_user_back() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        let eve = app.new_user("Eve").await;
+
+        // The sign-in hashes for ~35 ms after reading the user; the deletion commits meanwhile.
+        let (signed_in, deleted) = tokio::join!(
+            app.sign_in(&eve.email, PASSWORD),
+            eve.delete("/api/v1/auth/users/me")
+        );
+
+        assert_eq!(deleted.status(), 202, "round {round}");
+        // Cart and products know users only through the identity projection.
+        assert_eq!(
+            eve.get("/api/v1/cart-items").await.status(),
+            401,
+            "round {round}"
+        );
+        if signed_in.status() == 200 {
+            let token = body(signed_in).await["accessToken"]
+                .as_str()
+                .expect("a token")
+                .to_owned();
+            let res = app
+                .call(Method::GET, "/api/v1/cart-items", &token, None)
+                .await;
+            assert_eq!(
+                res.status(),
+                401,
+                "round {round}: the racing sign-in's token"
+            );
+        }
+    }
+}

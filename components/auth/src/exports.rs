@@ -115,7 +115,7 @@ impl Guest for Identity {
     fn anonymous_user_id() -> Result<String, StorageError> {
         let db = store::open().map_err(storage)?;
         let anonymous = store::users::ensure_anonymous(&db, Timestamp::now()).map_err(storage)?;
-        store::projection::publish(&anonymous).map_err(storage)?;
+        store::projection::publish(&db, &anonymous).map_err(storage)?;
         Ok(anonymous.id)
     }
 

@@ -42,7 +42,7 @@ pub async fn provision_user(
         ClerkUpsert::Existing(user) => (user, false),
         ClerkUpsert::Deleted => return Ok(None),
     };
-    store::projection::publish(&user)?;
+    store::projection::publish(db, &user)?;
     Ok(Some((user, created)))
 }
 
@@ -55,7 +55,7 @@ pub async fn provision(clerk_id: &str) -> Result<Response, AuthError> {
     let db = store::open()?;
     let (user, created) = provision_user(&db, &id).await?.ok_or_else(not_found)?;
     // Publish again for a known user: the caller missed the projection, so repair it.
-    store::projection::publish(&user)?;
+    store::projection::publish(&db, &user)?;
     Ok(json(
         if created { 201 } else { 200 },
         &user.identity_record(),
@@ -120,7 +120,7 @@ pub async fn webhook(req: Request) -> Result<Response, AuthError> {
         })
     })?;
     match effect {
-        Effect::Publish(user) => store::projection::publish(&user)?,
+        Effect::Publish(user) => store::projection::publish(&db, &user)?,
         Effect::Deleted(user) => account_deleted(&user)?,
         Effect::None => {}
     }

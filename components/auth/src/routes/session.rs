@@ -72,7 +72,7 @@ pub async fn sign_up(req: Request, ctx: &RequestContext) -> Result<Response, Aut
     let now = Timestamp::now();
     let user = store::users::insert_password_user(&db, &body.name, &body.email, &digest, now)?
         .ok_or(AuthError::EmailTaken)?;
-    store::projection::publish(&user)?;
+    store::projection::publish(&db, &user)?;
     ctx.set_user_id(&user.id);
     start_session(&db, &user, 201, now)
 }
@@ -101,7 +101,7 @@ pub async fn sign_in(req: Request, ctx: &RequestContext) -> Result<Response, Aut
         }
     };
     store::throttle::clear(&db, &key)?;
-    store::projection::publish(&user)?;
+    store::projection::publish(&db, &user)?;
     ctx.set_user_id(&user.id);
     start_session(&db, &user, 200, now)
 }

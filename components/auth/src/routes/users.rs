@@ -47,7 +47,7 @@ pub async fn get_user(
 pub async fn anonymous() -> Result<Response, AuthError> {
     let db = store::open()?;
     let anonymous = store::users::ensure_anonymous(&db, Timestamp::now())?;
-    store::projection::publish(&anonymous)?;
+    store::projection::publish(&db, &anonymous)?;
     Ok(json(200, &json!({ "id": anonymous.id })))
 }
 
@@ -55,7 +55,7 @@ pub async fn find_all(req: Request, ctx: &RequestContext) -> Result<Response, Au
     let db = store::open()?;
     caller(&req, ctx, &db).await?;
     let anonymous = store::users::ensure_anonymous(&db, Timestamp::now())?;
-    store::projection::publish(&anonymous)?;
+    store::projection::publish(&db, &anonymous)?;
     let users = store::users::list_live(&db)?;
     let views: Vec<_> = users.iter().map(|u| u.public_view()).collect();
     Ok(json(200, &views))
@@ -70,7 +70,7 @@ pub async fn update_role(req: Request, ctx: &RequestContext) -> Result<Response,
         let body: RoleBody = parse_json(req.body())?;
         match store::users::change_role(&db, &me.id, body.role, Timestamp::now())? {
             RoleOutcome::Done(user) => {
-                store::projection::publish(&user)?;
+                store::projection::publish(&db, &user)?;
                 Ok(json(200, &user.full_view()))
             }
             RoleOutcome::InsufficientBalance => Err(AuthError::InsufficientBalanceForUpgrade(
@@ -91,7 +91,7 @@ pub async fn rename_me(req: Request, ctx: &RequestContext) -> Result<Response, A
         let body: RenameBody = parse_json(req.body())?;
         let user = store::users::rename(&db, &me.id, &body.name, Timestamp::now())?
             .ok_or_else(|| AuthError::UserNotFound(me.id.clone()))?;
-        store::projection::publish(&user)?;
+        store::projection::publish(&db, &user)?;
         Ok(json(200, &user.full_view()))
     })
     .await
