@@ -87,6 +87,8 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
     let res = app.refresh(&user.refresh).await;
     assert_eq!(res.status(), 200);
     let current = refresh_cookie(&res).unwrap();
+    // Past the grace window in which a second tab may still present the rotated token.
+    tokio::time::sleep(std::time::Duration::from_millis(REUSE_GRACE_MILLIS + 1_000)).await;
 
     let stolen = app.refresh(&user.refresh).await;
     assert_eq!(stolen.status(), 401, "the old token is refused");
@@ -102,6 +104,60 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
         app.refresh(&other_session).await.status(),
         200,
         "a new sign-in starts a new family"
+    );
+}
+
+/// The auth component's grace window for a just-rotated refresh token.
+const REUSE_GRACE_MILLIS: u64 = 5_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_refreshing_with_the_same_cookie_both_stay_signed_in() {
+    let app = spawn_app().await;
+    let user = app.new_user("Tabs").await;
+
+    let (first, second) = tokio::join!(app.refresh(&user.refresh), app.refresh(&user.refresh));
+
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let first = refresh_cookie(&first).expect("a cookie");
+    let second = refresh_cookie(&second).expect("a cookie");
+    assert_ne!(first, second, "two sibling tokens");
+    assert_eq!(app.refresh(&first).await.status(), 200);
+    assert_eq!(app.refresh(&second).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ends_thirty_days_after_its_sign_in_however_often_it_refreshed() {
+    let app = spawn_app().await;
+    let user = app.new_user("Long").await;
+    let res = app.refresh(&user.refresh).await;
+    assert_eq!(res.status(), 200);
+    let current = refresh_cookie(&res).expect("a cookie");
+
+    // The family began 30 days and a minute ago (its tokens are fresh: it kept refreshing).
+    let db = rusqlite::Connection::open(app.app.state_dir().join("auth.db")).expect("auth.db");
+    db.busy_timeout(std::time::Duration::from_secs(5))
+        .expect("timeout");
+    let month_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+        - (30 * 24 * 60 + 1) * 60 * 1000;
+    let changed = db
+        .execute(
+            "UPDATE token_families SET created_at = ? WHERE user_id = ?",
+            rusqlite::params![month_ago, user.id],
+        )
+        .expect("the family is dated back");
+    assert_eq!(changed, 1);
+
+    assert_eq!(app.refresh(&current).await.status(), 401);
+    assert_eq!(
+        refresh_cookie(&app.sign_in(&user.email, PASSWORD).await).map(|_| ()),
+        Some(()),
+        "signing in again starts a new family"
     );
 }
 

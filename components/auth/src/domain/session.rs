@@ -85,18 +85,33 @@ pub struct StoredRefreshToken {
     pub family_id: String,
     pub user_id: String,
     pub expires_at: Timestamp,
-    /// Set once the token has been exchanged for a new one.
-    pub rotated: bool,
+    /// When the token was exchanged for a new one, if it was.
+    pub rotated_at: Option<Timestamp>,
+    /// When its family began (the sign-in): families end [`FAMILY_LIFETIME_MILLIS`] after.
+    pub family_started: Timestamp,
     /// Set once its family was revoked (sign-out, reuse, account deletion).
     pub family_revoked: bool,
 }
+
+/// How long a just-rotated token may still be presented: two tabs of one browser refreshing
+/// with the same cookie at the same moment are the storefront's normal behaviour, not theft.
+/// Within it the late request gets a sibling token of the same family; after it, presenting a
+/// rotated token is reuse and revokes the family. (A thief replaying within these seconds gets
+/// a sibling too: the price of not signing users out for opening two tabs.)
+pub const REUSE_GRACE_MILLIS: i64 = 5_000;
+
+/// A refresh family's absolute lifetime from its sign-in: rotation does not extend it.
+pub const FAMILY_LIFETIME_MILLIS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 /// What presenting a refresh token leads to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Presented {
     /// Valid: exchange it for a new token in the same family.
     Rotate,
-    /// Already exchanged before: someone holds a copy, so the whole family is revoked.
+    /// Exchanged moments ago (within [`REUSE_GRACE_MILLIS`]): a new token of the same family,
+    /// the family kept.
+    Sibling,
+    /// Exchanged before that: someone holds a copy, so the whole family is revoked.
     Reused,
     /// Unknown, expired or revoked: refused, nothing changes.
     Rejected,
@@ -104,12 +119,28 @@ pub enum Presented {
 
 /// The rotation rule.
 pub fn on_presented(token: Option<&StoredRefreshToken>, now: Timestamp) -> Presented {
-    match token {
-        None => Presented::Rejected,
-        Some(t) if t.family_revoked => Presented::Rejected,
-        Some(t) if t.rotated => Presented::Reused,
-        Some(t) if t.expires_at <= now => Presented::Rejected,
-        Some(_) => Presented::Rotate,
+    let Some(t) = token else {
+        return Presented::Rejected;
+    };
+    let family_ended = t.family_started.plus_millis(FAMILY_LIFETIME_MILLIS) <= now;
+    match t.rotated_at {
+        _ if t.family_revoked || family_ended => Presented::Rejected,
+        Some(rotated) if now.millis() - rotated.millis() > REUSE_GRACE_MILLIS => Presented::Reused,
+        _ if t.expires_at <= now => Presented::Rejected,
+        Some(_) => Presented::Sibling,
+        None => Presented::Rotate,
+    }
+}
+
+/// When a token issued at `now` in a family begun at `family_started` expires: its own
+/// lifetime, cut at the family's end.
+pub fn token_expiry(family_started: Timestamp, now: Timestamp) -> Timestamp {
+    let family_end = family_started.plus_millis(FAMILY_LIFETIME_MILLIS);
+    let own = refresh_expiry(now);
+    if own.millis() < family_end.millis() {
+        own
+    } else {
+        family_end
     }
 }
 
@@ -140,7 +171,8 @@ mod tests {
             family_id: "f".into(),
             user_id: "u".into(),
             expires_at: Timestamp::from_millis(10_000),
-            rotated: false,
+            rotated_at: None,
+            family_started: Timestamp::from_millis(0),
             family_revoked: false,
         }
     }
@@ -154,14 +186,29 @@ mod tests {
     }
 
     #[test]
-    fn a_rotated_token_presented_again_is_reuse() {
+    fn a_rotated_token_presented_within_the_grace_window_gets_a_sibling_and_later_is_reuse() {
         let t = StoredRefreshToken {
-            rotated: true,
+            rotated_at: Some(Timestamp::from_millis(1_000)),
             ..stored()
         };
+        let at = |millis| on_presented(Some(&t), Timestamp::from_millis(millis));
+        assert_eq!(at(1_000 + REUSE_GRACE_MILLIS), Presented::Sibling);
+        assert_eq!(at(1_000 + REUSE_GRACE_MILLIS + 1), Presented::Reused);
+    }
+
+    #[test]
+    fn a_family_ends_thirty_days_after_its_sign_in_whatever_its_tokens_say() {
+        let t = StoredRefreshToken {
+            expires_at: Timestamp::from_millis(FAMILY_LIFETIME_MILLIS * 2),
+            ..stored()
+        };
+        let at = |millis| on_presented(Some(&t), Timestamp::from_millis(millis));
+        assert_eq!(at(FAMILY_LIFETIME_MILLIS - 1), Presented::Rotate);
+        assert_eq!(at(FAMILY_LIFETIME_MILLIS), Presented::Rejected);
+        let late = Timestamp::from_millis(FAMILY_LIFETIME_MILLIS - 1_000);
         assert_eq!(
-            on_presented(Some(&t), Timestamp::from_millis(0)),
-            Presented::Reused
+            token_expiry(Timestamp::from_millis(0), late),
+            Timestamp::from_millis(FAMILY_LIFETIME_MILLIS)
         );
     }
 
@@ -175,7 +222,7 @@ mod tests {
         );
         let revoked = StoredRefreshToken {
             family_revoked: true,
-            rotated: true,
+            rotated_at: Some(now),
             ..stored()
         };
         assert_eq!(on_presented(Some(&revoked), now), Presented::Rejected);

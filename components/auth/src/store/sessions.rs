@@ -1,7 +1,7 @@
 //! Refresh-token families (one per sign-in) and their tokens, stored only as digests.
 
 use super::{int, text};
-use crate::domain::session::{Presented, StoredRefreshToken, on_presented, refresh_expiry};
+use crate::domain::session::{Presented, StoredRefreshToken, on_presented, token_expiry};
 use crate::errors::StoreError;
 use spin_sdk::sqlite3::Connection;
 use timestamp::Timestamp;
@@ -19,7 +19,7 @@ pub fn start_family(
             "INSERT INTO token_families (id, user_id, created_at) VALUES (?, ?, ?)",
             &[text(&family), text(user_id), int(now.millis())],
         )?;
-        insert_token(db, &family, token_digest, now)
+        insert_token(db, &family, token_digest, now, now)
     })
 }
 
@@ -27,6 +27,7 @@ fn insert_token(
     db: &Connection,
     family: &str,
     digest: &str,
+    family_started: Timestamp,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     db.execute(
@@ -36,7 +37,7 @@ fn insert_token(
             text(digest),
             text(family),
             int(now.millis()),
-            int(refresh_expiry(now).millis()),
+            int(token_expiry(family_started, now).millis()),
         ],
     )?;
     Ok(())
@@ -44,7 +45,8 @@ fn insert_token(
 
 fn find(db: &Connection, digest: &str) -> Result<Option<StoredRefreshToken>, StoreError> {
     let result = db.execute(
-        "SELECT t.family_id, f.user_id, t.expires_at, t.rotated_at, f.revoked_at
+        "SELECT t.family_id, f.user_id, t.expires_at, t.rotated_at, f.revoked_at,
+                f.created_at AS family_started
          FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
          WHERE t.token_hash = ?",
         &[text(digest)],
@@ -53,7 +55,8 @@ fn find(db: &Connection, digest: &str) -> Result<Option<StoredRefreshToken>, Sto
         family_id: row.get::<&str>("family_id").unwrap_or_default().to_owned(),
         user_id: row.get::<&str>("user_id").unwrap_or_default().to_owned(),
         expires_at: Timestamp::from_millis(row.get::<i64>("expires_at").unwrap_or(0)),
-        rotated: row.get::<i64>("rotated_at").is_some(),
+        rotated_at: row.get::<i64>("rotated_at").map(Timestamp::from_millis),
+        family_started: Timestamp::from_millis(row.get::<i64>("family_started").unwrap_or(0)),
         family_revoked: row.get::<i64>("revoked_at").is_some(),
     }))
 }
@@ -69,8 +72,9 @@ pub enum Rotation {
     Rejected,
 }
 
-/// Exchanges a refresh token for a new one in one transaction (so two concurrent uses of the
-/// same token cannot both succeed: the second sees it rotated and revokes the family).
+/// Exchanges a refresh token for a new one in one transaction, so two concurrent uses of the
+/// same token are serialized: the second sees it rotated, and gets a sibling within the grace
+/// window (two tabs) or revokes the family after it (a copy in someone else's hands).
 pub fn rotate(
     db: &Connection,
     old_digest: &str,
@@ -85,7 +89,14 @@ pub fn rotate(
                     "UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?",
                     &[int(now.millis()), text(old_digest)],
                 )?;
-                insert_token(db, &token.family_id, new_digest, now)?;
+                insert_token(db, &token.family_id, new_digest, token.family_started, now)?;
+                Ok(Rotation::Rotated {
+                    user_id: token.user_id,
+                })
+            }
+            // The presented token stays rotated; the family gains a second live token.
+            (Presented::Sibling, Some(token)) => {
+                insert_token(db, &token.family_id, new_digest, token.family_started, now)?;
                 Ok(Rotation::Rotated {
                     user_id: token.user_id,
                 })
