@@ -7,6 +7,7 @@ mod host;
 
 mod auth_clerk;
 mod auth_sessions;
+mod auth_takeover;
 mod auth_users;
 mod cart;
 mod cart_wit;

@@ -26,7 +26,12 @@ pub async fn caller(
         .identify(req)?
         .ok_or(GuardError::MissingToken)?;
     let user = match identity {
-        TokenIdentity::Own { user_id } => store::users::find_live(db, &user_id)?,
+        TokenIdentity::Own { user_id, issued_at } => store::users::find_live(db, &user_id)?
+            .map(|user| match user.accepts_token_issued_at(issued_at) {
+                true => Ok(user),
+                false => Err(GuardError::InvalidToken("revoked access token".into())),
+            })
+            .transpose()?,
         TokenIdentity::Clerk { clerk_id } => match ClerkId::parse(&clerk_id) {
             Some(id) => clerk::provision_user(db, &id).await?.map(|(user, _)| user),
             None => None,

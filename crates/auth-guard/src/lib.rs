@@ -13,6 +13,6 @@ pub use config::GuardConfig;
 pub use error::GuardError;
 pub use principal::{Guard, Principal, Role};
 pub use tokens::{
-    ACCESS_TOKEN_ISSUER, ACCESS_TOKEN_TTL_SECS, AccessClaims, TokenIdentity, sign_access_token,
-    verify_token,
+    ACCESS_TOKEN_ISSUER, ACCESS_TOKEN_TTL_SECS, AccessClaims, TokenIdentity, revoked_by,
+    sign_access_token, verify_token,
 };

@@ -3,7 +3,7 @@
 use crate::config::GuardConfig;
 use crate::error::GuardError;
 use crate::projection::{self, IdentityRecord};
-use crate::tokens::{TokenIdentity, verify_token};
+use crate::tokens::{TokenIdentity, revoked_by, verify_token};
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Method, Request, Response};
 
@@ -130,9 +130,14 @@ impl Guard {
             r.map_err(|e| GuardError::IdentityUnavailable(e.to_string()))
         };
         match identity {
-            TokenIdentity::Own { user_id } => lookup(projection::user(&store, &user_id))?
-                .map(Principal::from)
-                .ok_or(GuardError::UnknownUser),
+            TokenIdentity::Own { user_id, issued_at } => {
+                let record =
+                    lookup(projection::user(&store, &user_id))?.ok_or(GuardError::UnknownUser)?;
+                if revoked_by(issued_at, record.tokens_valid_after) {
+                    return Err(GuardError::InvalidToken("revoked access token".into()));
+                }
+                Ok(record.into())
+            }
             TokenIdentity::Clerk { clerk_id } => {
                 match lookup(projection::user_by_clerk_id(&store, &clerk_id))? {
                     Some(record) => Ok(record.into()),

@@ -26,6 +26,10 @@ pub struct IdentityRecord {
     pub clerk_id: Option<String>,
     /// The public display name (products show it as `admin.name`).
     pub name: String,
+    /// Unix ms: our access tokens issued at or before this are refused (set when a Clerk
+    /// identity took over a password account). Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_valid_after: Option<i64>,
 }
 
 const NAMES_STAMP: &str = "names:stamp";

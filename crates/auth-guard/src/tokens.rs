@@ -49,12 +49,22 @@ pub enum TokenIdentity {
     Own {
         /// The user id (`sub`).
         user_id: String,
+        /// When it was issued (`iat`, Unix seconds).
+        issued_at: i64,
     },
     /// A Clerk session token for this Clerk user id.
     Clerk {
         /// The Clerk user id (`sub`).
         clerk_id: String,
     },
+}
+
+/// Whether one of our access tokens issued at `issued_at` (Unix seconds) was revoked by a
+/// user's `tokens_valid_after` stamp (Unix ms). `iat` has whole seconds only, so a token from
+/// the stamp's own second counts as revoked: refusing a token minted just after a revocation
+/// costs a sign-in, accepting one minted just before it would keep an attacker in.
+pub fn revoked_by(issued_at: i64, tokens_valid_after: Option<i64>) -> bool {
+    tokens_valid_after.is_some_and(|stamp| issued_at.saturating_mul(1000) <= stamp)
 }
 
 /// Signs one of our access tokens.
@@ -85,6 +95,7 @@ pub fn verify_token(token: &str, config: &GuardConfig) -> Result<TokenIdentity, 
                 jsonwebtoken::decode::<AccessClaims>(token, &key, &validation).map_err(invalid)?;
             Ok(TokenIdentity::Own {
                 user_id: data.claims.sub,
+                issued_at: data.claims.iat,
             })
         }
         Algorithm::RS256 => {
@@ -177,9 +188,19 @@ mod tests {
         assert_eq!(
             verify_token(&token, &config()).unwrap(),
             TokenIdentity::Own {
-                user_id: "user-1".into()
+                user_id: "user-1".into(),
+                issued_at: own(60).iat,
             }
         );
+    }
+
+    #[test]
+    fn a_token_from_the_second_of_a_revocation_or_before_is_revoked() {
+        assert!(!revoked_by(1_700_000_000, None));
+        assert!(revoked_by(1_699_999_999, Some(1_700_000_000_500)));
+        assert!(revoked_by(1_700_000_000, Some(1_700_000_000_500)));
+        assert!(revoked_by(1_700_000_000, Some(1_700_000_000_000)));
+        assert!(!revoked_by(1_700_000_001, Some(1_700_000_000_999)));
     }
 
     #[test]

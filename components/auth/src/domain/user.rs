@@ -98,6 +98,9 @@ pub struct User {
     pub amount_spent: Money,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Our access tokens issued at or before this are refused (a Clerk identity took over
+    /// the password account); `None` for most users.
+    pub tokens_valid_after: Option<Timestamp>,
 }
 
 /// User JSON (`api-contract.md` §2). `email` appears only in the user's own view.
@@ -152,7 +155,13 @@ impl User {
             role: self.role,
             clerk_id: self.clerk_id.clone(),
             name: self.name.as_str().to_owned(),
+            tokens_valid_after: self.tokens_valid_after.map(Timestamp::millis),
         }
+    }
+
+    /// Whether one of our access tokens issued at `issued_at` (Unix seconds) still counts.
+    pub fn accepts_token_issued_at(&self, issued_at: i64) -> bool {
+        !auth_guard::revoked_by(issued_at, self.tokens_valid_after.map(Timestamp::millis))
     }
 
     /// Whether `reference` (`me`, an id or a Clerk id from `users/:id`) names this user.

@@ -76,4 +76,12 @@ pub const MIGRATIONS: &[sqlite_store::Migration] = &[
             "CREATE INDEX sign_in_failures_time ON sign_in_failures (failed_at)",
         ],
     ),
+    (
+        3,
+        &[
+            // Unix ms; our access tokens issued at or before it and refresh families started
+            // at or before it are refused (a Clerk identity took over a password account).
+            "ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER",
+        ],
+    ),
 ];

@@ -45,9 +45,15 @@ fn insert_token(
 
 fn find(db: &Connection, digest: &str) -> Result<Option<StoredRefreshToken>, StoreError> {
     let result = db.execute(
-        "SELECT t.family_id, f.user_id, t.expires_at, t.rotated_at, f.revoked_at,
-                f.created_at AS family_started
+        // A family started at or before the user's `tokens_valid_after` is revoked too: a
+        // sign-in that read the password before a Clerk takeover committed starts its family
+        // after the takeover's `revoke_all`, and must not outlive it.
+        "SELECT t.family_id, f.user_id, t.expires_at, t.rotated_at,
+                f.created_at AS family_started,
+                f.revoked_at IS NOT NULL
+                    OR f.created_at <= coalesce(u.tokens_valid_after, -1) AS revoked
          FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
+              LEFT JOIN users u ON u.id = f.user_id
          WHERE t.token_hash = ?",
         &[text(digest)],
     )?;
@@ -57,7 +63,7 @@ fn find(db: &Connection, digest: &str) -> Result<Option<StoredRefreshToken>, Sto
         expires_at: Timestamp::from_millis(row.get::<i64>("expires_at").unwrap_or(0)),
         rotated_at: row.get::<i64>("rotated_at").map(Timestamp::from_millis),
         family_started: Timestamp::from_millis(row.get::<i64>("family_started").unwrap_or(0)),
-        family_revoked: row.get::<i64>("revoked_at").is_some(),
+        family_revoked: row.get::<i64>("revoked") != Some(0),
     }))
 }
 

@@ -15,7 +15,7 @@ use spin_sdk::sqlite3::{Connection, Row, Value};
 use timestamp::Timestamp;
 
 const COLUMNS: &str = "id, name, email, clerk_id, role, balance, sales_count, purchases_count, \
-                       amount_gained, amount_spent, created_at, updated_at";
+                       amount_gained, amount_spent, created_at, updated_at, tokens_valid_after";
 
 fn decode(row: &Row<'_>) -> Result<User, StoreError> {
     let bad = |what: &str| StoreError(format!("users row has a bad {what}"));
@@ -34,6 +34,9 @@ fn decode(row: &Row<'_>) -> Result<User, StoreError> {
         amount_spent: Money::from_cents(int_col("amount_spent")?),
         created_at: Timestamp::from_millis(int_col("created_at")?),
         updated_at: Timestamp::from_millis(int_col("updated_at")?),
+        tokens_valid_after: row
+            .get::<i64>("tokens_valid_after")
+            .map(Timestamp::from_millis),
     })
 }
 
@@ -298,15 +301,7 @@ pub fn upsert_clerk_user(
         && let Some(owner) = live_email_owner(db, e)?
     {
         if owner.clerk_id.is_none() && profile.email_verified {
-            db.execute(
-                "UPDATE users SET clerk_id = ?, clerk_updated_at = ?, updated_at = ? WHERE id = ?",
-                &[
-                    text(clerk_id),
-                    int(profile.updated_at),
-                    int(now.millis()),
-                    text(&owner.id),
-                ],
-            )?;
+            take_over_password_account(db, &owner, profile, now)?;
             return Ok(ClerkUpsert::Existing(
                 find_live(db, &owner.id)?.unwrap_or(owner),
             ));
@@ -325,6 +320,40 @@ pub fn upsert_clerk_user(
         .ok_or_else(|| StoreError(format!("inserting Clerk user {clerk_id} conflicted")))?;
     let user = find_live(db, &id)?.ok_or_else(|| StoreError("new user vanished".into()))?;
     Ok(ClerkUpsert::Created(user))
+}
+
+/// Links a Clerk identity whose verified email is a password account's. Nothing proved that
+/// the account's creator owned the email (sign-up sends no mail), so whoever signed up may be
+/// someone else who knows the password: the password is disabled, every refresh family is
+/// revoked and access tokens issued until now are refused (`tokens_valid_after`), all in the
+/// caller's transaction. The account, its balance and its data go on, reached through Clerk.
+fn take_over_password_account(
+    db: &Connection,
+    owner: &User,
+    profile: &ClerkProfile,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE users SET clerk_id = ?, clerk_updated_at = ?, password_hash = NULL,
+            tokens_valid_after = ?, updated_at = ?
+         WHERE id = ?",
+        &[
+            text(profile.clerk_id.as_str()),
+            int(profile.updated_at),
+            int(now.millis()),
+            int(now.millis()),
+            text(&owner.id),
+        ],
+    )?;
+    super::sessions::revoke_all(db, &owner.id, now)?;
+    // An operator can tell a takeover of a pre-registered email from an ordinary sign-in;
+    // ids only, no email.
+    eprintln!(
+        "auth: Clerk user {} linked to password account {}: password disabled, sessions revoked",
+        profile.clerk_id.as_str(),
+        owner.id
+    );
+    Ok(())
 }
 
 /// Where a deletion was asked for.
