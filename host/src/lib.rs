@@ -6,6 +6,7 @@ pub mod allowed_hosts;
 pub mod app;
 mod bindings;
 pub mod builder;
+pub mod cli;
 pub mod compose;
 mod deny;
 mod engine;

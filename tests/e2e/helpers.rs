@@ -94,16 +94,27 @@ const NO_REDIS: &str = "redis://127.0.0.1:9";
 
 /// The app from `manifest` with `variables` set (after the test defaults, so they win).
 pub async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> TestApp {
-    start(manifest, variables, None).await
+    start(manifest, variables, None, false).await
+}
+
+/// The app in a host process the test can SIGKILL and restart (`app.app.kill()`,
+/// `app.app.restart()`), on either host.
+pub async fn spawn_killable_app() -> TestApp {
+    start(repo_root().join("spin.toml"), &[], None, true).await
 }
 
 /// A second app from `manifest` on `app`'s state directory, so both see the same databases and
 /// key-value stores: one deployment's data served by a differently wired app.
 pub async fn spawn_beside(app: &TestApp, manifest: PathBuf) -> TestApp {
-    start(manifest, &[], Some(&app.app)).await
+    start(manifest, &[], Some(&app.app), false).await
 }
 
-async fn start(manifest: PathBuf, variables: &[(&str, &str)], beside: Option<&Server>) -> TestApp {
+async fn start(
+    manifest: PathBuf,
+    variables: &[(&str, &str)],
+    beside: Option<&Server>,
+    killable: bool,
+) -> TestApp {
     build_components();
     let root = repo_root();
     let clerk = FakeClerk::start().await;
@@ -128,6 +139,7 @@ async fn start(manifest: PathBuf, variables: &[(&str, &str)], beside: Option<&Se
         working_dir: root,
         variables: all,
         beside,
+        killable,
     })
     .await;
     TestApp {

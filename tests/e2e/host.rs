@@ -6,6 +6,7 @@
 use reen_host::testing::spin_cli::{self, SpinUp};
 use reen_host::{AppOptions, RunningApp};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Host {
@@ -23,17 +24,36 @@ pub fn host() -> Host {
     }
 }
 
-/// A running app on either host.
+/// A running app: reen-host in this process, or a child process (`spin up`, or `reen-host up`
+/// for a test that kills the host).
 pub enum Server {
     ReenHost(RunningApp),
-    Spin(SpinServer),
+    Process(ProcessServer),
 }
 
-pub struct SpinServer {
-    // Declared first: `spin up` stops before its state directory is removed.
-    process: SpinUp,
+pub struct ProcessServer {
+    // Declared first: the process stops before its state directory is removed. Behind a lock
+    // so a test can kill and restart it while users of the app borrow it.
+    process: Mutex<SpinUp>,
+    command: UpCommand,
     dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
+}
+
+/// How a child process was started, to start it again on the same state.
+struct UpCommand {
+    program: PathBuf,
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+}
+
+impl UpCommand {
+    async fn start(&self, dir: &std::path::Path) -> SpinUp {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        SpinUp::start(&self.program, dir, &args, &self.envs)
+            .await
+            .unwrap_or_else(|why| panic!("the app did not start: {why}"))
+    }
 }
 
 impl Server {
@@ -41,7 +61,7 @@ impl Server {
     pub fn base_url(&self) -> String {
         match self {
             Self::ReenHost(app) => app.base_url(),
-            Self::Spin(spin) => spin.process.base_url().to_owned(),
+            Self::Process(server) => server.process().base_url().to_owned(),
         }
     }
 
@@ -49,7 +69,7 @@ impl Server {
     pub fn state_dir(&self) -> PathBuf {
         match self {
             Self::ReenHost(app) => app.state_dir().expect("a test app has a state dir").into(),
-            Self::Spin(spin) => spin.dir.join(".spin"),
+            Self::Process(server) => server.dir.join(".spin"),
         }
     }
 
@@ -57,8 +77,35 @@ impl Server {
     fn home(&self) -> PathBuf {
         match self {
             Self::ReenHost(app) => app.state_dir().expect("a test app has a state dir").into(),
-            Self::Spin(spin) => spin.dir.clone(),
+            Self::Process(server) => server.dir.clone(),
         }
+    }
+
+    /// SIGKILLs the host, whatever its guests are doing (started with `Launch::killable`).
+    pub fn kill(&self) {
+        match self {
+            Self::ReenHost(_) => panic!("an in-process host cannot be killed: launch it killable"),
+            Self::Process(server) => server.process().kill(),
+        }
+    }
+
+    /// Starts the host again, on the same state, after [`Server::kill`].
+    pub async fn restart(&self) {
+        match self {
+            Self::ReenHost(_) => panic!("an in-process host cannot be restarted"),
+            Self::Process(server) => {
+                let restarted = server.command.start(&server.dir).await;
+                *server.process() = restarted;
+            }
+        }
+    }
+}
+
+impl ProcessServer {
+    fn process(&self) -> std::sync::MutexGuard<'_, SpinUp> {
+        self.process
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -69,12 +116,23 @@ pub struct Launch<'a> {
     pub working_dir: PathBuf,
     pub variables: Vec<(String, String)>,
     pub beside: Option<&'a Server>,
+    /// Run reen-host as a child process too (`reen-host up`, this package's `e2e-reen-host`
+    /// binary), so the test can SIGKILL it; Spin always is one.
+    pub killable: bool,
 }
 
 pub async fn start(launch: Launch<'_>) -> Server {
     match host() {
-        Host::ReenHost => Server::ReenHost(start_reen_host(launch).await),
-        Host::Spin => Server::Spin(start_spin(launch).await),
+        Host::ReenHost if !launch.killable => Server::ReenHost(start_reen_host(launch).await),
+        Host::ReenHost => Server::Process(
+            start_process(PathBuf::from(env!("CARGO_BIN_EXE_e2e-reen-host")), launch).await,
+        ),
+        Host::Spin => {
+            let spin = spin_cli::locate().unwrap_or_else(|why| {
+                panic!("REEN_TEST_HOST=spin needs the real Spin CLI: {why}; set SPIN_BIN")
+            });
+            Server::Process(start_process(spin, launch).await)
+        }
     }
 }
 
@@ -94,15 +152,12 @@ async fn start_reen_host(launch: Launch<'_>) -> RunningApp {
     RunningApp::start(options).await.expect("the app starts")
 }
 
-/// `spin up -f <manifest> --runtime-config-file <copy>` in a private directory holding a copy
-/// of `runtime-config.toml`: its relative paths resolve there (key-value paths against the
-/// file's directory, SQLite paths against the working directory), so everything lands in that
-/// directory's `.spin/`. Variables go in as `SPIN_VARIABLE_*`, as an operator's environment
-/// would give them.
-async fn start_spin(launch: Launch<'_>) -> SpinServer {
-    let spin = spin_cli::locate().unwrap_or_else(|why| {
-        panic!("REEN_TEST_HOST=spin needs the real Spin CLI: {why}; set SPIN_BIN")
-    });
+/// `<program> up -f <manifest> --runtime-config-file <copy>` (the Spin CLI, or reen-host's with
+/// the same arguments) in a private directory holding a copy of `runtime-config.toml`: its
+/// relative paths resolve there (key-value paths against the file's directory, SQLite paths
+/// against the working directory), so everything lands in that directory's `.spin/`.
+/// Variables go in as `SPIN_VARIABLE_*`, as an operator's environment would give them.
+async fn start_process(program: PathBuf, launch: Launch<'_>) -> ProcessServer {
     let (dir, temp) = match launch.beside {
         Some(other) => (other.home(), None),
         None => {
@@ -128,11 +183,14 @@ async fn start_spin(launch: Launch<'_>) -> SpinServer {
         "--state-dir",
         &state,
     ];
-    let process = SpinUp::start(&spin, &dir, &args, &envs)
-        .await
-        .unwrap_or_else(|why| panic!("the app did not start on Spin: {why}"));
-    SpinServer {
-        process,
+    let command = UpCommand {
+        program,
+        args: args.map(str::to_owned).to_vec(),
+        envs,
+    };
+    ProcessServer {
+        process: Mutex::new(command.start(&dir).await),
+        command,
         dir,
         _temp: temp,
     }

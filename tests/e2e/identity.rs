@@ -124,6 +124,11 @@ async fn apply_moves_nothing_when_one_balance_cannot_cover_it_and_revert_undoes_
     )
     .await;
     assert_eq!(unknown["error"], "ApplyError::UnknownKey");
+    // The revert voided the key: an apply arriving after its compensation is refused.
+    let late = json!({ "key": "never", "movements": [spend(&rich.id, 100)] });
+    let late = body(app.post_json("/e2e/identity/apply", &late).await).await;
+    assert_eq!(late["error"], "ApplyError::KeyReused");
+    assert_eq!(rich.me().await["balance"], 4_000_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,6 +215,13 @@ async fn a_fee_is_charged_once_per_key_and_refunded_once() {
         .send(app.request(Method::DELETE, "/e2e/chain/v1/fees/never-charged"))
         .await;
     assert_eq!(unknown.status(), 404);
+    // The refund voided the key: a charge arriving after it (still on its way when the refund
+    // was sent) is refused, so money never stays taken for a write that was given up.
+    assert_eq!(
+        put("never-charged", fee(&admin.id, 10.0)).await.status(),
+        422
+    );
+    assert_eq!(admin.me().await["balance"], 4_000_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,5 +17,6 @@ mod health;
 mod idempotency;
 mod identity;
 mod product_events;
+mod product_fees;
 mod product_races;
 mod products;

@@ -1,6 +1,7 @@
 //! All SQL of the products component, on its own database (label `products`). Each request
 //! opens one connection; the schema migrates itself on first use (Spin has no migration hook).
 
+pub mod fee_intents;
 pub mod reservations;
 
 use crate::domain::{ListFilter, Product, ProductFields, SortBy};
@@ -73,6 +74,21 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[
             // `outbox` crate publishes them to the events channel).
             outbox::SCHEMA[0],
             outbox::SCHEMA[1],
+        ],
+    ),
+    (
+        4,
+        &[
+            // A listing fee recorded before auth is asked to charge it (`fees.rs`): `pending`
+            // until the write it pays for commits (which deletes the row in its transaction),
+            // `refund_due` once that write was given up, deleted when auth confirms the refund.
+            "CREATE TABLE fee_intents (
+            key TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'refund_due')),
+            created_at INTEGER NOT NULL)",
+            "CREATE INDEX fee_intents_open ON fee_intents (state, created_at)",
         ],
     ),
 ];

@@ -194,6 +194,13 @@ impl SpinUp {
         }
     }
 
+    /// SIGKILLs the process (and its group), as a crash or an OOM kill would: nothing of it
+    /// runs another instruction.
+    pub fn kill(&mut self) {
+        kill_group(&self.child);
+        let _ = self.child.wait();
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> &str {
         &self.base_url

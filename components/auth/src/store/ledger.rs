@@ -120,7 +120,14 @@ pub enum Reversed<R> {
     NotFound,
 }
 
-/// Undoes the movements stored under `key`, once (no balance check: money comes back).
+/// The fingerprint of a voided key: no movements' fingerprint is ever this.
+const VOID: &str = "void";
+
+/// Undoes the movements stored under `key`, once (no balance check: money comes back). A key
+/// never applied is voided: `NotFound` now and on every repeat, and a later [`apply`] under it
+/// is `KeyReused`. So a compensation that overtakes its action (a refund sent while the charge
+/// it gives back was still on its way, or lost with a crashed caller) blocks that action
+/// instead of leaving it applied for good.
 pub fn reverse<R: serde::Serialize + serde::de::DeserializeOwned>(
     db: &Connection,
     key: &LedgerKey,
@@ -129,8 +136,12 @@ pub fn reverse<R: serde::Serialize + serde::de::DeserializeOwned>(
 ) -> Result<Reversed<R>, StoreError> {
     super::transaction(db, |db| {
         let Some((print, _, reversal)) = stored(db, key)? else {
+            void(db, key, now)?;
             return Ok(Reversed::NotFound);
         };
+        if print == VOID {
+            return Ok(Reversed::NotFound);
+        }
         if let Some(reversal) = reversal {
             return decode(&reversal).map(Reversed::Before);
         }
@@ -149,4 +160,19 @@ pub fn reverse<R: serde::Serialize + serde::de::DeserializeOwned>(
         )?;
         Ok(Reversed::Now(value))
     })
+}
+
+/// Records `key` as voided (see [`reverse`]).
+fn void(db: &Connection, key: &LedgerKey, now: Timestamp) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO ledger_entries (key, fingerprint, movements, result, created_at, reversed_at)
+         VALUES (?, ?, '[]', 'null', ?, ?)",
+        &[
+            text(key.as_str()),
+            text(VOID),
+            int(now.millis()),
+            int(now.millis()),
+        ],
+    )?;
+    Ok(())
 }

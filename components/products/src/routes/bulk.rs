@@ -1,12 +1,12 @@
 //! The bulk routes: 1–100 items, all or nothing in one transaction, one fee for the batch.
 
-use super::{admin, anonymous_user_id, committed, owned, views_json};
+use super::{admin, anonymous_user_id, committed, open_for_write, owned, views_json};
 use crate::domain::{
     BulkCreateBody, BulkUpdateBody, FEE_PERCENT, IdsBody, ProductFields, check_bulk,
     fee_for_increase, in_item,
 };
 use crate::errors::ProductError;
-use crate::fees;
+use crate::fees::{self, Fee};
 use crate::store::{self, DATABASE};
 use http_kit::{RequestContext, json, parse_json};
 use serde_json::json;
@@ -31,17 +31,18 @@ pub async fn bulk_create(req: Request, ctx: &RequestContext) -> Result<Response,
         });
         let ids: Vec<String> = items.iter().map(|_| ids::new_id()).collect();
         let key = format!("product-bulk-create:{}", ids[0]);
-        let db = store::open()?;
+        let db = open_for_write().await?;
         let now = Timestamp::now();
-        let products = fees::charged(&key, &me.user_id, total.percent(FEE_PERCENT), || {
-            store::transaction(&db, |db| {
-                ids.iter()
-                    .zip(&items)
-                    .map(|(id, fields)| {
-                        Ok(store::insert_product(db, id, &me.user_id, fields, now)?)
-                    })
-                    .collect::<Result<Vec<_>, ProductError>>()
-            })
+        let fee = Fee {
+            key: &key,
+            user_id: &me.user_id,
+            amount: total.percent(FEE_PERCENT),
+        };
+        let products = fees::charged(&db, fee, |db| {
+            ids.iter()
+                .zip(&items)
+                .map(|(id, fields)| Ok(store::insert_product(db, id, &me.user_id, fields, now)?))
+                .collect::<Result<Vec<_>, ProductError>>()
         })
         .await?;
         committed(&db)?;
@@ -62,7 +63,7 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
             body.updates.len(),
             body.updates.iter().map(|u| u.id.as_str()),
         )?;
-        let db = store::open()?;
+        let db = open_for_write().await?;
         let mut changes = Vec::new();
         let mut fee = money::Money::ZERO;
         for (i, item) in body.updates.into_iter().enumerate() {
@@ -75,16 +76,19 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
         }
         let key = format!("product-bulk-update:{}", fees::attempt());
         let now = Timestamp::now();
-        let products = fees::charged(&key, &me.user_id, fee, || {
-            store::transaction(&db, |db| {
-                changes
-                    .iter()
-                    .map(|(before, fields)| {
-                        store::update_product(db, before, fields, now)?
-                            .ok_or_else(|| ProductError::Conflict(before.id.clone()))
-                    })
-                    .collect::<Result<Vec<_>, ProductError>>()
-            })
+        let fee = Fee {
+            key: &key,
+            user_id: &me.user_id,
+            amount: fee,
+        };
+        let products = fees::charged(&db, fee, |db| {
+            changes
+                .iter()
+                .map(|(before, fields)| {
+                    store::update_product(db, before, fields, now)?
+                        .ok_or_else(|| ProductError::Conflict(before.id.clone()))
+                })
+                .collect::<Result<Vec<_>, ProductError>>()
         })
         .await?;
         committed(&db)?;
@@ -101,7 +105,7 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
     idempotency::run_once(DATABASE, req, &caller, |req| async move {
         let body: IdsBody = parse_json(req.body())?;
         check_bulk("ids", body.ids.len(), body.ids.iter().map(String::as_str))?;
-        let db = store::open()?;
+        let db = open_for_write().await?;
         let products = body
             .ids
             .iter()

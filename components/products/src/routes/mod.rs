@@ -14,6 +14,7 @@ pub use writes::{create_product, delete_product, update_product};
 use crate::cache;
 use crate::domain::Product;
 use crate::errors::ProductError;
+use crate::fees;
 use crate::store;
 use auth_guard::{Guard, Principal, Role};
 use http_kit::{RequestContext, json};
@@ -50,6 +51,14 @@ fn committed(db: &spin_sdk::sqlite3::Connection) -> Result<(), ProductError> {
     cache::invalidate()?;
     outbox::relay(db);
     Ok(())
+}
+
+/// The database for a seller's write, after giving back the listing fees owed (`fees.rs`):
+/// every write settles what earlier ones, or a crash, left.
+async fn open_for_write() -> Result<spin_sdk::sqlite3::Connection, ProductError> {
+    let db = store::open()?;
+    fees::reconcile(&db).await;
+    Ok(db)
 }
 
 /// The product, if the caller owns it: 404 when missing, 403 when another seller's.

@@ -1,10 +1,10 @@
 //! A seller's writes to one product: create, update, delete, each charged its listing fee
-//! first (refunded if the write then fails).
+//! first (given back if the write then fails: `fees.rs`).
 
-use super::{admin, anonymous_user_id, committed, owned, product_json};
+use super::{admin, anonymous_user_id, committed, open_for_write, owned, product_json};
 use crate::domain::{CreateBody, FEE_PERCENT, PatchBody, ProductFields, fee_for_increase};
 use crate::errors::ProductError;
-use crate::fees;
+use crate::fees::{self, Fee};
 use crate::store::{self, DATABASE};
 use http_kit::{RequestContext, parse_json};
 use spin_sdk::http::{Request, Response};
@@ -18,13 +18,17 @@ pub async fn create_product(req: Request, ctx: &RequestContext) -> Result<Respon
     idempotency::run_once(DATABASE, req, &caller, |req| async move {
         let body: CreateBody = parse_json(req.body())?;
         let fields = ProductFields::try_from(body)?;
-        let db = store::open()?;
+        let db = open_for_write().await?;
         let id = ids::new_id();
-        let fee = fields.value().percent(FEE_PERCENT);
         let key = format!("product-create:{id}");
-        let product = fees::charged(&key, &me.user_id, fee, || {
+        let fee = Fee {
+            key: &key,
+            user_id: &me.user_id,
+            amount: fields.value().percent(FEE_PERCENT),
+        };
+        let product = fees::charged(&db, fee, |db| {
             Ok(store::insert_product(
-                &db,
+                db,
                 &id,
                 &me.user_id,
                 &fields,
@@ -48,17 +52,19 @@ pub async fn update_product(
     let me = admin(&req, ctx).await?;
     let caller = me.user_id.clone();
     idempotency::run_once(DATABASE, req, &caller, |req| async move {
-        let db = store::open()?;
+        let db = open_for_write().await?;
         let before = owned(&db, id, &me)?;
         let patch: PatchBody = parse_json(req.body())?;
         let fields = ProductFields::patched(&before, patch)?;
-        let fee = fee_for_increase(before.value(), fields.value());
         let key = format!("product-update:{id}:{}", fees::attempt());
-        let product = fees::charged(&key, &me.user_id, fee, || {
-            store::transaction(&db, |db| {
-                store::update_product(db, &before, &fields, Timestamp::now())?
-                    .ok_or_else(|| ProductError::Conflict(id.to_owned()))
-            })
+        let fee = Fee {
+            key: &key,
+            user_id: &me.user_id,
+            amount: fee_for_increase(before.value(), fields.value()),
+        };
+        let product = fees::charged(&db, fee, |db| {
+            store::update_product(db, &before, &fields, Timestamp::now())?
+                .ok_or_else(|| ProductError::Conflict(id.to_owned()))
         })
         .await?;
         committed(&db)?;
@@ -77,7 +83,7 @@ pub async fn delete_product(
     let me = admin(&req, ctx).await?;
     let caller = me.user_id.clone();
     idempotency::run_once(DATABASE, req, &caller, |_req| async move {
-        let db = store::open()?;
+        let db = open_for_write().await?;
         let product = owned(&db, id, &me)?;
         let anonymous = if product.order_count > 0 {
             Some(anonymous_user_id().await?)
