@@ -83,6 +83,13 @@ pub async fn spawn_app_with_cart_probe() -> TestApp {
     spawn_manifest(crate::cart_wit::probe_manifest()).await
 }
 
+/// The app plus the `orders-probe` fixture, and the `catalog-probe` beside it (see
+/// `orders.rs`).
+pub async fn spawn_app_with_orders_probe() -> TestApp {
+    build_components();
+    spawn_manifest(crate::orders::probe_manifest()).await
+}
+
 async fn spawn_manifest(manifest: PathBuf) -> TestApp {
     spawn_manifest_with(manifest, &[]).await
 }

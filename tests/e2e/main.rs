@@ -16,6 +16,7 @@ mod concurrency;
 mod health;
 mod idempotency;
 mod identity;
+mod orders;
 mod product_events;
 mod product_fees;
 mod product_races;
