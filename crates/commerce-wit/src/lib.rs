@@ -71,7 +71,7 @@ pub mod orders {
     });
 }
 
-/// `checkout`: imports `reen:catalog/catalog` and `reen:cart/cart`.
+/// `checkout`: imports `reen:catalog/catalog`, `reen:cart/cart` and `reen:orders/orders`.
 #[allow(missing_docs, clippy::all)]
 pub mod checkout {
     wit_bindgen::generate!({ path: "../../wit", world: "checkout", generate_all });
