@@ -105,8 +105,13 @@ fn cents(dollars: &Value) -> u64 {
     (dollars.as_f64().expect("a price in dollars") * 100.0).round() as u64
 }
 
+/// Dollars as the API writes them: whole amounts as integers (`20`), others with cents.
 fn dollars(cents: u64) -> Value {
-    json!(cents as f64 / 100.0)
+    if cents.is_multiple_of(100) {
+        json!(cents / 100)
+    } else {
+        json!(cents as f64 / 100.0)
+    }
 }
 
 fn number(value: &Value) -> u64 {
@@ -657,6 +662,60 @@ async fn an_ordered_product_handed_to_the_anonymous_user_shows_as_it_is_now() {
     let sale = &sid.get_json(SALES).await[0];
     assert_eq!(sale["orderItems"][0]["product"], kept, "still Sid's sale");
     assert_eq!(sale["subtotal"], 39.98);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_of_more_than_100_products_sees_every_one_as_it_is_now() {
+    let app = spawn_app_with_orders_probe().await;
+    let sid = new_admin(&app, "Sid").await;
+    let mut products = Vec::new();
+    for batch in 0..2 {
+        let some: Vec<Value> = (0..60)
+            .map(|i| {
+                json!({ "name": format!("Item {}", batch * 60 + i), "description": "Made to last",
+                        "price": 1.5, "quantity": 5 })
+            })
+            .collect();
+        let res = sid
+            .post("/api/v1/products/bulk", json!({ "products": some }))
+            .await;
+        assert_eq!(res.status(), 201, "bulk create");
+        products.extend(body(res).await.as_array().expect("the products").clone());
+    }
+    let ann = app.new_user("Ann").await;
+    // The most lines one order may have, and the other 20 in a second order.
+    let lines =
+        |range: std::ops::Range<usize>| products[range].iter().map(|p| line(p, 1)).collect();
+    let big = place(&app, &new_order("co-1", &ann.id, lines(0..100))).await;
+    place(&app, &new_order("co-2", &ann.id, lines(100..120))).await;
+    let by_id = |product: &Value| {
+        products
+            .iter()
+            .find(|p| p["id"] == product["id"])
+            .cloned()
+            .expect("one of the products")
+    };
+    let all_live = |orders: &Value| {
+        let items: Vec<&Value> = orders
+            .as_array()
+            .expect("an array")
+            .iter()
+            .flat_map(|o| o["orderItems"].as_array().expect("items"))
+            .collect();
+        let stale: Vec<&Value> = items
+            .iter()
+            .filter(|i| i["product"] != by_id(&i["product"]))
+            .map(|i| &i["productId"])
+            .collect();
+        assert!(stale.is_empty(), "not shown as they are now: {stale:?}");
+        items.len()
+    };
+
+    assert_eq!(all_live(&ann.get_json(ORDERS).await), 120);
+    let details = ann.get_json(&format!("{ORDERS}/{}", id(&big))).await;
+    assert_eq!(all_live(&json!([details])), 100);
+    assert_eq!(details["total"], 150);
+    assert_eq!(all_live(&sid.get_json(SALES).await), 120);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
