@@ -31,7 +31,7 @@ pub async fn bulk_create(req: Request, ctx: &RequestContext) -> Result<Response,
         });
         let ids: Vec<String> = items.iter().map(|_| ids::new_id()).collect();
         let key = format!("product-bulk-create:{}", ids[0]);
-        let db = open_for_write().await?;
+        let (db, mut names) = open_for_write(&me).await?;
         let now = Timestamp::now();
         let fee = Fee {
             key: &key,
@@ -46,7 +46,7 @@ pub async fn bulk_create(req: Request, ctx: &RequestContext) -> Result<Response,
         })
         .await?;
         committed(&db)?;
-        views_json(201, &products)
+        views_json(201, &products, &mut names)
     })
     .await
 }
@@ -63,7 +63,7 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
             body.updates.len(),
             body.updates.iter().map(|u| u.id.as_str()),
         )?;
-        let db = open_for_write().await?;
+        let (db, mut names) = open_for_write(&me).await?;
         let mut changes = Vec::new();
         let mut fee = money::Money::ZERO;
         for (i, item) in body.updates.into_iter().enumerate() {
@@ -92,7 +92,7 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
         })
         .await?;
         committed(&db)?;
-        views_json(200, &products)
+        views_json(200, &products, &mut names)
     })
     .await
 }
@@ -105,7 +105,7 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
     idempotency::run_once(DATABASE, req, &caller, |req| async move {
         let body: IdsBody = parse_json(req.body())?;
         check_bulk("ids", body.ids.len(), body.ids.iter().map(String::as_str))?;
-        let db = open_for_write().await?;
+        let (db, _) = open_for_write(&me).await?;
         let products = body
             .ids
             .iter()
