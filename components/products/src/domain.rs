@@ -311,6 +311,11 @@ pub struct PageRequest {
     pub limit: u32,
 }
 
+impl PageRequest {
+    /// The page size when only `page` is given (`api-contract.md` §3).
+    pub const DEFAULT_LIMIT: u32 = 10;
+}
+
 /// A validated list request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListFilter {
@@ -363,7 +368,7 @@ impl TryFrom<ListQuery> for ListFilter {
             (None, None) => None,
             (page, limit) => {
                 let page = page.unwrap_or(1);
-                let limit = limit.unwrap_or(10);
+                let limit = limit.unwrap_or(PageRequest::DEFAULT_LIMIT);
                 if page < 1 {
                     return Err(ProductError::invalid("page", "must be at least 1"));
                 }

@@ -45,7 +45,7 @@ pub async fn bulk_create(req: Request, ctx: &RequestContext) -> Result<Response,
                 .collect::<Result<Vec<_>, ProductError>>()
         })
         .await?;
-        committed(&db)?;
+        committed(&db);
         views_json(201, &products, &mut names)
     })
     .await
@@ -91,7 +91,7 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
                 .collect::<Result<Vec<_>, ProductError>>()
         })
         .await?;
-        committed(&db)?;
+        committed(&db);
         views_json(200, &products, &mut names)
     })
     .await
@@ -137,7 +137,7 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
             }
             Ok::<_, ProductError>((deleted, anonymized))
         })?;
-        committed(&db)?;
+        committed(&db);
         Ok(json(
             200,
             &json!({ "deleted": deleted, "anonymized": anonymized }),

@@ -11,7 +11,6 @@ pub use bulk::{bulk_create, bulk_delete, bulk_update};
 pub use reads::{batch, get_product, list_products};
 pub use writes::{create_product, delete_product, update_product};
 
-use crate::cache;
 use crate::domain::Product;
 use crate::errors::ProductError;
 use crate::fees;
@@ -48,13 +47,12 @@ fn find(db: &spin_sdk::sqlite3::Connection, id: &str) -> Result<Product, Product
     store::find_product(db, id)?.ok_or_else(|| ProductError::NotFound(id.to_owned()))
 }
 
-/// After a seller's write committed and before it answers: cached reads go stale, and the
-/// domain events it recorded (`product.removed`) go to the events channel — best effort, a
-/// failed publish waits in the outbox for the next write.
-fn committed(db: &spin_sdk::sqlite3::Connection) -> Result<(), ProductError> {
-    cache::invalidate()?;
+/// After a seller's write committed and before it answers: the domain events it recorded
+/// (`product.removed`) go to the events channel — best effort, a failed publish waits in the
+/// outbox for the next write. Cached reads went stale with the commit itself (`cache.rs`):
+/// nothing left to do for them could fail after the change happened.
+fn committed(db: &spin_sdk::sqlite3::Connection) {
     outbox::relay(db);
-    Ok(())
 }
 
 /// The database for a seller's write, after giving back the listing fees owed (`fees.rs`):

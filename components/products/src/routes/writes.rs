@@ -36,7 +36,7 @@ pub async fn create_product(req: Request, ctx: &RequestContext) -> Result<Respon
             )?)
         })
         .await?;
-        committed(&db)?;
+        committed(&db);
         product_json(201, &product, &mut names)
     })
     .await
@@ -67,7 +67,7 @@ pub async fn update_product(
                 .ok_or_else(|| ProductError::Conflict(id.to_owned()))
         })
         .await?;
-        committed(&db)?;
+        committed(&db);
         product_json(200, &product, &mut names)
     })
     .await
@@ -101,7 +101,7 @@ pub async fn delete_product(
             }
             Ok(())
         })?;
-        committed(&db)?;
+        committed(&db);
         product_json(200, &product, &mut names)
     })
     .await
