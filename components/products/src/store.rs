@@ -429,7 +429,7 @@ pub fn list_products(
     if let Some(page) = filter.page {
         sql.push_str(" LIMIT ? OFFSET ?");
         params.push(int(i64::from(page.limit)));
-        params.push(int(i64::from(page.page - 1) * i64::from(page.limit)));
+        params.push(int(page.offset()));
     }
     let result = db.execute(&sql, &params)?;
     result.rows().map(|row| decode(&row)).collect()
