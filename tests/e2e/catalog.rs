@@ -22,8 +22,9 @@ component = "catalog-probe"
 
 [component.catalog-probe]
 source = "{release}/catalog_probe.wasm"
+# No key-value store: the export's stock changes make cached reads stale in their own
+# transaction, without the `cache` store.
 sqlite_databases = ["products"]
-key_value_stores = ["cache"]
 dependencies_inherit_configuration = true
 [component.catalog-probe.dependencies]
 "reen:catalog/catalog" = { path = "{release}/products.wasm" }
@@ -198,14 +199,11 @@ async fn an_expired_reservation_stops_counting_without_any_job() {
     );
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(stock(&app, &lamp).await["available"], 2);
-    assert_eq!(
-        body(app.get(&path).await).await["quantity"],
-        2,
-        "the cached read expired too"
-    );
+    assert_eq!(body(app.get(&path).await).await["quantity"], 2);
     assert_eq!(
         body(app.get("/api/v1/products").await).await[0]["quantity"],
-        2
+        2,
+        "the cached list expired too"
     );
     assert!(
         probe(&app, "commit/soon", json!({})).await["error"].is_string(),

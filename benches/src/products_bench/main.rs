@@ -1,5 +1,4 @@
-//! Products-list benchmark: `GET /api/v1/products?page=1&limit=20` of a 10,000-product
-//! catalogue through reen-host and through the real Spin CLI (the real app, the products
+//! Products-list benchmark: `GET /api/v1/products` pages of a 10,000-product catalogue through reen-host and through the real Spin CLI (the real app, the products
 //! component built for `wasm32-wasip2` in release as `cargo up` builds it) next to a native
 //! hyper + rusqlite server running the same SQL on the same data, cached and uncached, in one
 //! run.
@@ -17,27 +16,27 @@
 //! 1. Seeding: `reen-host up --build` on the repository's `spin.toml` and `runtime-config.toml`
 //!    with every store moved into a temporary directory; the sellers sign up through auth; one
 //!    `GET /api/v1/products` makes the component create its schema; the products are then
-//!    inserted into that `products.db` (see `seed.rs`) and the cache generation is replaced,
-//!    as after any write. Spin gets a copy of those files in its own layout and journal mode
-//!    (`benches::spin_app`).
+//!    inserted into that `products.db` (see `seed.rs`), where the schema's triggers replace
+//!    the cache generation as for any write. Spin gets a copy of those files in its own layout
+//!    and journal mode (`benches::spin_app`).
 //! 2. Measuring, each server as its own process started for the run and killed after it,
 //!    under the closed-loop load of `load.rs` (N keep-alive connections, warm-up, then the
 //!    measured window):
-//!    - *cached*: every request is `?page=1&limit=20`. reen-host and Spin serve it from the
-//!      `cache` key-value store; the native server from an in-process map.
+//!    - *cached*: every request is `?page=1&limit=10`, the storefront's first page, which the
+//!      component caches. reen-host and Spin serve it from the `cache` key-value store (after
+//!      reading the cache generation from `products.db`); the native server from an
+//!      in-process map.
 //!    - *uncached*: request n asks for `?page=(n mod 500)+1&limit=20`, walking the whole
-//!      catalogue, a real 20-product page and the total count each time. For the wasm hosts
-//!      the bench first records stock holds on a phantom product, one expiring every millisecond
-//!      (`seed::add_expiry_ticks`): the component keeps a cached list only until the next hold
-//!      expires, and a page comes back only 500 requests later, so every request misses with
-//!      no write during the run. The native server queries on every request; `native-open`
-//!      does too, on a new SQLite connection per request like the component. The holds are in
-//!      place for every uncached run, so all of them query the same data.
+//!      catalogue, a real 20-product page and the total count each time. The component never
+//!      caches a 20-product page (only the storefront's pages of 10), so every request runs the
+//!      query and stores nothing. The native server queries on every request; `native-open`
+//!      does too, on a new SQLite connection per request like the component.
 //!
 //!    The bench checks the cache behaved as intended: the component writes its cache file once
-//!    per miss and never on a hit, so its count of the host's writes to the file must advance
-//!    once in a cached run and once per request in an uncached one (`benches/src/cache.rs`), on
-//!    reen-host and on Spin alike (Spin's key-value files have the same table).
+//!    per miss of a page it caches and never otherwise, so its count of the host's writes to
+//!    the file must advance once in a cached run and not at all in an uncached one
+//!    (`benches/src/cache.rs`), on reen-host and on Spin alike (Spin's key-value files have the
+//!    same table).
 //!
 //!    Before measuring, Spin's and each native server's bodies for a few pages must equal
 //!    reen-host's byte for byte.
@@ -65,16 +64,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// The measured request.
-const PAGE_ONE: &str = "/api/v1/products?page=1&limit=20";
+/// The cached runs' request: the storefront's first page, which the component caches.
+const CACHED_PAGE: &str = "/api/v1/products?page=1&limit=10";
+/// The uncached runs' page size: the component caches no page of this size.
 const LIMIT: u64 = 20;
+const PAGE_ONE: &str = "/api/v1/products?page=1&limit=20";
 const HEALTH: &str = "/api/v1/health";
 const PASSWORD: &str = "correct horse battery";
 
 #[derive(Parser)]
 #[command(
     name = "products-bench",
-    about = "GET /api/v1/products?page=1&limit=20 on 10,000 products: reen-host and Spin vs native"
+    about = "GET /api/v1/products pages of 10,000 products: reen-host and Spin vs native"
 )]
 struct Cli {
     /// Concurrent keep-alive connections.
@@ -174,7 +175,8 @@ struct Run {
     report: LoadReport,
     /// Requests sent (warm-up and measured window, including any cut off at the end).
     sent: u64,
-    /// reen-host and Spin: writes to the cache file during the run (one per miss).
+    /// reen-host and Spin: writes to the cache file during the run (one per miss of a cached
+    /// page).
     writes: Option<u64>,
     /// CPU time that went to neither the server nor the bench during the run, in percent of
     /// the machine (other processes, other VMs).
@@ -333,8 +335,6 @@ impl Bench {
         let mut c = Client::connect(addr).await?;
         if self.cli.reuse.is_some() {
             eprintln!("reusing the catalogue in {}", self.state.display());
-            // Left behind if an earlier run was interrupted.
-            seed::remove_expiry_ticks(&self.products_db())?;
         } else {
             self.populate(&mut c).await?;
         }
@@ -358,8 +358,8 @@ impl Bench {
             unknown == 0,
             "page 1 shows unknown sellers: the identity projection lacks them ({body})"
         );
-        for page in [1, 2, self.pages / 2, self.pages] {
-            let path = Self::page_path(page);
+        let pages = [1, 2, self.pages / 2, self.pages].map(Self::page_path);
+        for path in [CACHED_PAGE.to_owned()].into_iter().chain(pages) {
             let (status, body) = c.get(&path, None).await?;
             ensure!(status == 200, "GET {path} answered {status}");
             self.reference.push((path, body.into_bytes()));
@@ -386,9 +386,9 @@ impl Bench {
             "GET /api/v1/products answered {status}: {answer}"
         );
         let now = timestamp::Timestamp::now().millis();
+        // The rows go in behind the component's back; the triggers of its schema still
+        // replace the cache generation, as for any write.
         let version = seed::insert(&self.products_db(), &sellers, self.cli.products, now)?;
-        // The rows went in behind the component's back: make cached reads stale, as a write does.
-        self.cache_file(Contender::ReenHost).invalidate()?;
         eprintln!(
             "seeded {} products over {} sellers (products schema version {version})",
             self.cli.products,
@@ -428,7 +428,7 @@ impl Bench {
         Arc::new(move || {
             let n = sent.fetch_add(1, Ordering::Relaxed);
             match mode {
-                Mode::Cached => PAGE_ONE.to_owned(),
+                Mode::Cached => CACHED_PAGE.to_owned(),
                 Mode::Uncached => Self::page_path(n % pages + 1),
             }
         })
@@ -456,15 +456,9 @@ impl Bench {
             self.check_same_bodies(server, addr).await?;
         }
         let cache = self.cache_file(server);
-        let products_db = self.store(server, "products.db");
-        if mode == Mode::Uncached {
-            let window = self.cli.warmup + self.cli.duration + 60;
-            let now = timestamp::Timestamp::now().millis();
-            seed::add_expiry_ticks(&products_db, now, window as i64 * 1000)?;
-        }
         if server.is_wasm() {
             // Entries stored by earlier runs must not serve this one.
-            cache.invalidate()?;
+            benches::cache::invalidate(&self.store(server, "products.db"))?;
         }
         let writes_before = cache.writes()?;
         let cpu_before = cpu::sample(process.id());
@@ -491,9 +485,6 @@ impl Bench {
             writes_after = now;
         }
         drop(process);
-        if mode == Mode::Uncached {
-            seed::remove_expiry_ticks(&products_db)?;
-        }
         Ok(Run {
             server,
             mode,

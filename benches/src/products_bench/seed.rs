@@ -259,50 +259,6 @@ pub fn insert(path: &Path, sellers: &[String], count: usize, now_ms: i64) -> any
     Ok(version)
 }
 
-/// The phantom product the expiry ticks hold: no product of the catalogue has this id, so no
-/// listed product's available quantity changes.
-const TICK_PRODUCT: &str = "bench-expiry-tick";
-
-/// Records stock holds on a phantom product, one expiring every millisecond from `from_ms` for
-/// `millis` ms. The component keeps a cached read only until the next hold expires (a read
-/// shows availability, which changes then without a write: `cache.rs`, `store::next_expiry`),
-/// so while the ticks last no cached list is ever reused: every request misses, and no write
-/// has to happen during the run. Only `reservation_lines` is written (the rows the read path
-/// consults); the catalog export never sees these reservations.
-pub fn add_expiry_ticks(path: &Path, from_ms: i64, millis: i64) -> anyhow::Result<()> {
-    let mut db = Connection::open(path)?;
-    remove_ticks(&db)?;
-    let tx = db.transaction()?;
-    {
-        let mut stmt = tx.prepare(
-            "INSERT INTO reservation_lines (reservation_id, product_id, quantity, expires_at,
-                active) VALUES (?, ?, 1, ?, 1)",
-        )?;
-        for k in 0..millis {
-            stmt.execute(params![
-                format!("bench-tick-{k}"),
-                TICK_PRODUCT,
-                from_ms + k
-            ])?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-/// Removes the holds [`add_expiry_ticks`] recorded.
-pub fn remove_expiry_ticks(path: &Path) -> anyhow::Result<()> {
-    remove_ticks(&Connection::open(path)?)
-}
-
-fn remove_ticks(db: &Connection) -> anyhow::Result<()> {
-    db.execute(
-        "DELETE FROM reservation_lines WHERE product_id = ?",
-        params![TICK_PRODUCT],
-    )?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

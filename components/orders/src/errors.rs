@@ -6,9 +6,6 @@ use http_kit::{ApiError, FieldError, RequestError};
 
 pub use sqlite_store::StoreError;
 
-/// What the client is told when the products component cannot show an order's products.
-const CATALOG_UNAVAILABLE: &str = "Product catalog is unavailable; try again shortly";
-
 /// The orders component's errors.
 #[derive(Debug, thiserror::Error)]
 pub enum OrderError {
@@ -47,15 +44,19 @@ impl ApiError for OrderError {
     fn headers(&self) -> Vec<(String, String)> {
         match self {
             Self::Guard(e) => e.headers(),
-            // The catalog is usually back within moments (a redeploy, a restart).
-            Self::CatalogUnavailable(_) => vec![("retry-after".into(), "1".into())],
+            Self::CatalogUnavailable(_) => vec![(
+                "retry-after".into(),
+                catalog_client::Unavailable::RETRY_AFTER_SECS.into(),
+            )],
             _ => Vec::new(),
         }
     }
 
     fn public_message(&self) -> Option<String> {
         match self {
-            Self::CatalogUnavailable(_) => Some(CATALOG_UNAVAILABLE.to_owned()),
+            Self::CatalogUnavailable(_) => {
+                Some(catalog_client::Unavailable::PUBLIC_MESSAGE.to_owned())
+            }
             _ => None,
         }
     }

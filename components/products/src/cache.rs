@@ -1,12 +1,36 @@
-//! Product reads cached in the Spin key-value store `cache`, invalidated by a generation token.
+//! The storefront's product list pages, cached in the Spin key-value store `cache` for one
+//! generation of the catalogue.
 //!
-//! Every cache key embeds the current generation (`products:<generation>:<what>`). A write
-//! that changes what a read returns replaces the generation with a fresh unique value *after*
-//! its database commit and *before* it answers, so a read that starts after the write has
-//! answered never finds an entry made before it: entries are only ever stored under the
-//! generation their reader saw before reading the database. The token is unique (not a
-//! counter) so two concurrent writers can never set the same value back. Entries of old
-//! generations are never read again; the write that retires them deletes them.
+//! **Bounded.** Only the queries a [`CachedList`] names are ever stored: the plain list (no
+//! parameter) and pages 1 to [`CachedList::MAX_PAGE`] of the default size, default sort and no
+//! filter, which is what the storefront asks for. Each has one fixed key, so the store holds at
+//! most `1 + MAX_PAGE` = 11 entries whatever anyone sends. Every other query (a name search,
+//! another page size or sort, a deeper page) is one anyone can vary at will: it is answered
+//! from SQLite and neither reads nor writes the store. A product by id is not cached either:
+//! its one indexed row costs about what a hit costs.
+//!
+//! **The commit is the invalidation.** The generation is a random token in the products
+//! database (`cache_generation`, `store.rs`), which triggers on `products` and
+//! `reservation_lines` replace in the transaction of every change to what a read shows. So a
+//! purge is global, costs one row write, and commits or rolls back with the change: no step
+//! after the commit is left that could fail. (A generation kept in the key-value store and set
+//! after the commit could fail after the change happened, leaving the write to answer an error
+//! for it or readers to trust entries from before it; a marker set before the commit does not
+//! help, since a concurrent writer's later set can replace it.) The price: a hit also reads
+//! the token, one row of SQLite.
+//!
+//! Why a read never sees data from before a write that answered before it started: an entry
+//! records the generation its reader read *before* reading the data, and is used only while
+//! that generation is still the current one. A read that starts after a write has answered
+//! reads the token that write's commit set, or a later one; an entry carrying that token holds
+//! data read after the token was set, hence after the write. The token is random, never a
+//! counter, so an old one never comes back (not even in a re-created database). An entry
+//! stored late by a reader of an older generation only overwrites its key with something
+//! nobody trusts.
+//!
+//! Entries of earlier versions of this component (keys `products:<generation>:...` and
+//! `products:generation`) are never read again: no key of [`CachedList`] has that shape.
+//! Nothing adds to them, and the store's file can be deleted to reclaim them (README).
 //!
 //! Reads show availability (on hand minus unexpired holds), which changes when a hold expires
 //! without any write, so an entry also records when the next hold expires and is not used
@@ -18,20 +42,69 @@
 //!
 //! Reads carry a strong `ETag` (a hash of the body); `If-None-Match` with it answers 304.
 
-use crate::errors::StoreError;
+use crate::domain::{ListFilter, PageRequest};
+use crate::store;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::key_value::Store;
+use spin_sdk::sqlite3::Connection;
 use std::collections::BTreeMap;
 
 /// Seller id → the display name a cached body shows.
 pub type Sellers = BTreeMap<String, String>;
 
+/// A list query the cache may store, each under a fixed key: `1 + MAX_PAGE` keys in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CachedList {
+    /// No parameter (or only defaults): every product, as a plain array.
+    All,
+    /// Page `n` (1 to [`CachedList::MAX_PAGE`]) of [`PageRequest::DEFAULT_LIMIT`] products,
+    /// default sort, no filter.
+    Page(u32),
+}
+
+impl CachedList {
+    /// The deepest page cached. The storefront shows its catalogue as the plain list or in
+    /// pages of the default size, newest first; ten pages are the newest 100 products, where
+    /// browsing happens. A deeper page is rare, and the `created_at` index answers it.
+    pub const MAX_PAGE: u32 = 10;
+
+    /// The cached list `filter` asks for, if it is one. Decided on the validated filter, not
+    /// the query text, so every spelling of a page (`?page=2`, `?page=2&limit=10`,
+    /// `?limit=10&page=2&order=desc`) shares one entry.
+    pub fn of(filter: &ListFilter) -> Option<Self> {
+        let unfiltered = ListFilter {
+            page: filter.page,
+            ..ListFilter::default()
+        };
+        if *filter != unfiltered {
+            return None;
+        }
+        match filter.page {
+            None => Some(Self::All),
+            Some(PageRequest { page, limit })
+                if limit == PageRequest::DEFAULT_LIMIT && page <= Self::MAX_PAGE =>
+            {
+                Some(Self::Page(page))
+            }
+            Some(_) => None,
+        }
+    }
+
+    fn key(self) -> String {
+        match self {
+            Self::All => "products:list:all".to_owned(),
+            Self::Page(page) => format!("products:list:page:{page}"),
+        }
+    }
+}
+
 /// What an entry records before its body.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Header {
+    /// The generation read before the data the body shows.
+    generation: String,
     sellers: Sellers,
     /// The identity projection's names stamp read before the names were.
-    #[serde(default)]
     names_stamp: Option<String>,
     /// Unix ms when the shown availability changes by itself (the next hold expiring).
     valid_until: Option<i64>,
@@ -48,54 +121,41 @@ pub struct Hit {
 
 /// The key-value store label.
 pub const STORE: &str = "cache";
-const GENERATION: &str = "products:generation";
 
-/// The cache as one request sees it: the store (if it opens) and the generation read once.
+/// One list's entry as one request sees it: the store and the generation, read once.
 pub struct Cache {
-    store: Option<Store>,
-    generation: String,
+    key: String,
+    /// `None` when the generation could not be read or the store not opened: the read then
+    /// goes to the database and stores nothing (it would not know which generation it read).
+    live: Option<(Store, String)>,
 }
 
 impl Cache {
-    /// Opens the cache. A cache that cannot be opened or read only costs speed: reads then go
-    /// to the database. A generation that cannot be read disables the cache for this request
-    /// (guessing one could serve entries of a retired generation).
-    pub fn open() -> Self {
-        let store = Store::open(STORE).ok();
-        let generation = store.as_ref().map(|s| s.get(GENERATION));
-        match generation {
-            Some(Ok(generation)) => Self {
-                generation: generation
-                    .and_then(|g| String::from_utf8(g).ok())
-                    .unwrap_or_else(|| "0".to_owned()),
-                store,
-            },
-            Some(Err(e)) => {
-                eprintln!("cache: generation unreadable, reading the database: {e:?}");
-                Self::disabled()
-            }
-            None => Self::disabled(),
-        }
-    }
-
-    fn disabled() -> Self {
+    /// Opens the entry of `list`, reading the current generation from `db`: call it before
+    /// reading anything the entry would show.
+    pub fn open(db: &Connection, list: CachedList) -> Self {
+        let live = store::cache_generation(db)
+            .map_err(|e| e.to_string())
+            .and_then(|generation| {
+                let store = Store::open(STORE).map_err(|e| format!("{e:?}"))?;
+                Ok((store, generation))
+            });
         Self {
-            store: None,
-            generation: String::new(),
+            key: list.key(),
+            live: live
+                .inspect_err(|e| eprintln!("cache: unusable, reading the database: {e}"))
+                .ok(),
         }
     }
 
-    fn key(&self, what: &str) -> String {
-        format!("products:{}:{what}", self.generation)
-    }
-
-    /// The cached body of `what` and the seller names it shows, if any and still valid at
-    /// `now_ms`.
-    pub fn get(&self, what: &str, now_ms: i64) -> Option<Hit> {
-        let mut entry = self.store.as_ref()?.get(&self.key(what)).ok().flatten()?;
+    /// The cached body and the seller names it shows, if stored for the current generation
+    /// and still valid at `now_ms`.
+    pub fn get(&self, now_ms: i64) -> Option<Hit> {
+        let (store, generation) = self.live.as_ref()?;
+        let mut entry = store.get(&self.key).ok().flatten()?;
         let split = entry.iter().position(|b| *b == b'\n')?;
         let header: Header = serde_json::from_slice(&entry[..split]).ok()?;
-        if header.valid_until.is_some_and(|t| now_ms >= t) {
+        if header.generation != *generation || header.valid_until.is_some_and(|t| now_ms >= t) {
             return None;
         }
         let body = entry.split_off(split + 1);
@@ -106,19 +166,21 @@ impl Cache {
         })
     }
 
-    /// Stores the body of `what`, with the seller names it shows (read under `names_stamp`)
-    /// and the time it stops being true by itself (a hold expiring), under the generation read
-    /// at [`Cache::open`].
+    /// Stores `body` under the generation read at [`Cache::open`], with the seller names it
+    /// shows (read under `names_stamp`) and the time it stops being true by itself (a hold
+    /// expiring). Best effort: a failure only costs the next read a miss.
     pub fn put(
         &self,
-        what: &str,
         body: &[u8],
         sellers: &Sellers,
         names_stamp: Option<&str>,
         valid_until: Option<i64>,
     ) {
-        let Some(store) = &self.store else { return };
+        let Some((store, generation)) = &self.live else {
+            return;
+        };
         let header = Header {
+            generation: generation.clone(),
             sellers: sellers.clone(),
             names_stamp: names_stamp.map(str::to_owned),
             valid_until,
@@ -126,36 +188,8 @@ impl Cache {
         let mut entry = serde_json::to_vec(&header).unwrap_or_else(|_| b"{}".to_vec());
         entry.push(b'\n');
         entry.extend_from_slice(body);
-        if let Err(e) = store.set(&self.key(what), &entry) {
-            eprintln!("cache: could not store {what}: {e:?}");
-        }
-    }
-}
-
-/// Makes every cached read stale. Call after the write committed and before answering.
-pub fn invalidate() -> Result<(), StoreError> {
-    let store = Store::open(STORE).map_err(|e| StoreError(format!("cache: {e:?}")))?;
-    let generation = ids::new_id();
-    store
-        .set(GENERATION, generation.as_bytes())
-        .map_err(|e| StoreError(format!("cache: {e:?}")))?;
-    sweep(&store, &generation);
-    Ok(())
-}
-
-/// Deletes the entries of every other generation: nothing reads them again, and Spin's
-/// key-value store has no expiry, so they would stay forever. Best effort: what a failure (or
-/// a reader still storing under the old generation) leaves behind goes with the next write.
-fn sweep(store: &Store, current: &str) {
-    let Ok(keys) = store.get_keys() else { return };
-    let live = format!("products:{current}:");
-    let stale = keys
-        .iter()
-        .filter(|k| k.starts_with("products:") && *k != GENERATION && !k.starts_with(&live));
-    for key in stale {
-        if let Err(e) = store.delete(key) {
-            eprintln!("cache: could not delete a stale entry: {e:?}");
-            return;
+        if let Err(e) = store.set(&self.key, &entry) {
+            eprintln!("cache: could not store {}: {e:?}", self.key);
         }
     }
 }
@@ -202,6 +236,104 @@ pub fn read_response(req: &Request, body: Vec<u8>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ListQuery;
+
+    fn cached(query: &str) -> Option<CachedList> {
+        let query: ListQuery = http_kit::parse_query(query).expect("a valid query");
+        CachedList::of(&ListFilter::try_from(query).expect("a valid filter"))
+    }
+
+    #[test]
+    fn the_plain_list_is_cached_as_all() {
+        assert_eq!(cached(""), Some(CachedList::All));
+        assert_eq!(cached("sortBy=createdAt&order=desc"), Some(CachedList::All));
+        assert_eq!(
+            cached("name="),
+            Some(CachedList::All),
+            "an empty name is no filter"
+        );
+    }
+
+    #[test]
+    fn every_spelling_of_a_default_page_is_one_entry() {
+        for query in [
+            "page=2",
+            "page=2&limit=10",
+            "limit=10&page=2",
+            "page=2&sortBy=createdAt",
+            "order=desc&limit=10&page=2",
+        ] {
+            assert_eq!(cached(query), Some(CachedList::Page(2)), "{query}");
+        }
+        assert_eq!(cached("limit=10"), Some(CachedList::Page(1)));
+        assert_eq!(
+            cached("page=1").map(CachedList::key),
+            cached("limit=10").map(CachedList::key)
+        );
+    }
+
+    #[test]
+    fn pages_past_the_last_cached_one_are_not_cached() {
+        assert_eq!(
+            cached("page=10"),
+            Some(CachedList::Page(CachedList::MAX_PAGE))
+        );
+        assert_eq!(cached("page=11"), None);
+        assert_eq!(cached("page=4000000000"), None);
+    }
+
+    #[test]
+    fn other_page_sizes_are_not_cached() {
+        for query in ["limit=20", "page=1&limit=9", "page=2&limit=100", "limit=1"] {
+            assert_eq!(cached(query), None, "{query}");
+        }
+    }
+
+    #[test]
+    fn filtered_or_resorted_lists_are_not_cached() {
+        for query in [
+            "name=mug",
+            "name=mug&page=1",
+            "minPrice=1",
+            "maxPrice=10&page=1",
+            "minQuantity=0",
+            "maxQuantity=5",
+            "adminId=someone",
+            "sortBy=price",
+            "sortBy=createdAt&order=asc",
+            "order=asc&page=1",
+        ] {
+            assert_eq!(cached(query), None, "{query}");
+        }
+    }
+
+    #[test]
+    fn mixed_parameters_only_ever_yield_the_plain_list_and_default_pages() {
+        let mut lists = Vec::new();
+        for page in ["", "page=1", "page=2", "page=10", "page=11", "page=500"] {
+            for limit in ["", "limit=1", "limit=10", "limit=20", "limit=100"] {
+                for extra in [
+                    "",
+                    "name=a",
+                    "name=b",
+                    "sortBy=price",
+                    "order=asc",
+                    "order=desc",
+                ] {
+                    let query = [page, limit, extra]
+                        .into_iter()
+                        .filter(|p| !p.is_empty())
+                        .collect::<Vec<_>>()
+                        .join("&");
+                    lists.extend(cached(&query));
+                }
+            }
+        }
+        lists.sort_by_key(|list| list.key());
+        lists.dedup();
+        let pages = [1, 10, 2].map(CachedList::Page);
+        assert_eq!(lists, [&[CachedList::All][..], &pages].concat());
+    }
 
     #[test]
     fn the_same_body_has_the_same_tag_and_another_body_another() {

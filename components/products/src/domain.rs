@@ -304,12 +304,9 @@ impl SortOrder {
     }
 }
 
-/// A page request: with it the answer is `{products, meta}`, without it a plain array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRequest {
-    pub page: u32,
-    pub limit: u32,
-}
+/// A page request: with it the answer is `{products, meta}`, without it a plain array (the
+/// paging every list shares, from `http-kit`).
+pub use http_kit::{PageMeta, PageRequest};
 
 /// A validated list request.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -359,20 +356,7 @@ impl TryFrom<ListQuery> for ListFilter {
                 "must not be greater than maxQuantity",
             ));
         }
-        let page = match (q.page, q.limit) {
-            (None, None) => None,
-            (page, limit) => {
-                let page = page.unwrap_or(1);
-                let limit = limit.unwrap_or(10);
-                if page < 1 {
-                    return Err(ProductError::invalid("page", "must be at least 1"));
-                }
-                if !(1..=100).contains(&limit) {
-                    return Err(ProductError::invalid("limit", "must be between 1 and 100"));
-                }
-                Some(PageRequest { page, limit })
-            }
-        };
+        let page = PageRequest::from_query(q.page, q.limit)?;
         Ok(ListFilter {
             name: q.name.filter(|n| !n.is_empty()),
             min_price,
@@ -384,38 +368,6 @@ impl TryFrom<ListQuery> for ListFilter {
             order: q.order.unwrap_or_default(),
             page,
         })
-    }
-}
-
-/// `meta` of a paged list.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct PageMeta {
-    pub total: i64,
-    pub page: u32,
-    pub limit: u32,
-    pub last_page: i64,
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-}
-
-impl PageMeta {
-    /// The meta of `page` over `total` matches.
-    pub fn new(total: i64, page: PageRequest) -> Self {
-        let limit = i64::from(page.limit);
-        let last_page = if total == 0 {
-            1
-        } else {
-            (total + limit - 1) / limit
-        };
-        PageMeta {
-            total,
-            page: page.page,
-            limit: page.limit,
-            last_page,
-            has_next_page: i64::from(page.page) < last_page,
-            has_previous_page: page.page > 1,
-        }
     }
 }
 
@@ -647,12 +599,5 @@ mod tests {
         assert_eq!(lines.iter().collect::<Vec<_>>(), vec![("a", 2), ("b", 4)]);
         assert!(ReservationLines::parse([("a".into(), 0)]).is_err());
         assert!(ReservationLines::parse(Vec::new()).is_err());
-    }
-
-    #[test]
-    fn the_last_page_of_nothing_is_one() {
-        let meta = PageMeta::new(0, PageRequest { page: 1, limit: 10 });
-        assert_eq!(meta.last_page, 1);
-        assert!(!meta.has_next_page);
     }
 }

@@ -1,8 +1,8 @@
 //! The `reen:catalog/catalog` WIT export: product look-ups and stock reservations over the
 //! same domain and store functions as the HTTP routes. Composed into an orchestrator it runs
-//! with that component's grants (the `products` sqlite label, the `cache` store).
+//! with that component's grants: the `products` sqlite label only (a stock change makes cached
+//! reads stale in its own transaction, `cache.rs`).
 
-use crate::cache;
 use crate::domain::ReservationLines;
 use crate::errors::StoreError;
 use crate::store::reservations::{Reserved, Settled};
@@ -16,11 +16,6 @@ struct Catalog;
 
 fn clamp(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
-}
-
-/// Stock changed: cached reads must not show the old figures.
-fn stock_changed() -> Result<(), StoreError> {
-    cache::invalidate()
 }
 
 impl Guest for Catalog {
@@ -63,8 +58,7 @@ impl Guest for Catalog {
         )
         .map_err(storage)?;
         match outcome {
-            Reserved::Now => stock_changed().map_err(storage),
-            Reserved::Before => Ok(()),
+            Reserved::Now | Reserved::Before => Ok(()),
             Reserved::OtherLines => Err(ReserveError::Invalid(format!(
                 "reservation {reservation_id} exists with other lines"
             ))),
@@ -91,8 +85,7 @@ impl Guest for Catalog {
 
 fn settled(id: &str, outcome: Settled) -> Result<(), SettleError> {
     match outcome {
-        Settled::Now => stock_changed().map_err(|e| SettleError::Storage(e.0)),
-        Settled::Before => Ok(()),
+        Settled::Now | Settled::Before => Ok(()),
         Settled::Unknown => Err(SettleError::UnknownReservation(id.to_owned())),
         Settled::WrongState(state) => Err(SettleError::WrongState(format!(
             "reservation {id} is {state}"

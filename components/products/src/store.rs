@@ -91,6 +91,31 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[
             "CREATE INDEX fee_intents_open ON fee_intents (state, created_at)",
         ],
     ),
+    (
+        5,
+        &[
+            // The read cache's generation (`cache.rs`): a random token that the triggers below
+            // replace in the transaction of every change to what a read shows, so a commit is
+            // its own invalidation and nothing after it can fail to invalidate.
+            "CREATE TABLE cache_generation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            token TEXT NOT NULL)",
+            "INSERT INTO cache_generation (id, token) VALUES (1, hex(randomblob(16)))",
+            "CREATE TRIGGER cache_generation_product_insert AFTER INSERT ON products
+            BEGIN UPDATE cache_generation SET token = hex(randomblob(16)); END",
+            "CREATE TRIGGER cache_generation_product_update AFTER UPDATE ON products
+            BEGIN UPDATE cache_generation SET token = hex(randomblob(16)); END",
+            "CREATE TRIGGER cache_generation_product_delete AFTER DELETE ON products
+            BEGIN UPDATE cache_generation SET token = hex(randomblob(16)); END",
+            // Holds: availability (what reads show) is on hand minus active holds.
+            "CREATE TRIGGER cache_generation_hold_insert AFTER INSERT ON reservation_lines
+            BEGIN UPDATE cache_generation SET token = hex(randomblob(16)); END",
+            "CREATE TRIGGER cache_generation_hold_update AFTER UPDATE ON reservation_lines
+            BEGIN UPDATE cache_generation SET token = hex(randomblob(16)); END",
+            "CREATE TRIGGER cache_generation_hold_delete AFTER DELETE ON reservation_lines
+            BEGIN UPDATE cache_generation SET token = hex(randomblob(16)); END",
+        ],
+    ),
 ];
 
 /// Opens the database, bringing its schema up to date first (idempotent).
@@ -404,7 +429,7 @@ pub fn list_products(
     if let Some(page) = filter.page {
         sql.push_str(" LIMIT ? OFFSET ?");
         params.push(int(i64::from(page.limit)));
-        params.push(int(i64::from(page.page - 1) * i64::from(page.limit)));
+        params.push(int(page.offset()));
     }
     let result = db.execute(&sql, &params)?;
     result.rows().map(|row| decode(&row)).collect()
@@ -424,6 +449,17 @@ pub fn count_products(
         .next()
         .and_then(|r| r.get::<i64>("n"))
         .unwrap_or(0))
+}
+
+/// The read cache's current generation (`cache.rs`), which every commit that changes what a
+/// read shows replaces.
+pub fn cache_generation(db: &Connection) -> Result<String, StoreError> {
+    let result = db.execute("SELECT token FROM cache_generation", &[])?;
+    result
+        .rows()
+        .next()
+        .and_then(|r| r.get::<&str>("token").map(str::to_owned))
+        .ok_or_else(|| StoreError("cache_generation has no row".to_owned()))
 }
 
 /// When the earliest active hold expires (Unix ms), if any: availability shown by a read

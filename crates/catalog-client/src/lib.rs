@@ -22,6 +22,14 @@ pub const MAX_IDS: usize = 100;
 #[error("product catalog: {0}")]
 pub struct Unavailable(pub String);
 
+impl Unavailable {
+    /// What a client is told instead (the detail is only logged).
+    pub const PUBLIC_MESSAGE: &str = "Product catalog is unavailable; try again shortly";
+    /// `Retry-After` seconds: the catalog is usually back within moments (a redeploy, a
+    /// restart).
+    pub const RETRY_AFTER_SECS: &str = "1";
+}
+
 #[derive(Serialize)]
 struct BatchRequest<'a> {
     ids: &'a [&'a str],

@@ -4,36 +4,36 @@
 use crate::error::{FieldError, RequestError};
 use serde::Serialize;
 
-/// Items per page when only `page` is given.
-pub const DEFAULT_LIMIT: u32 = 10;
-/// Most items one page may ask for.
-pub const MAX_LIMIT: u32 = 100;
-
 /// One page of a list: which page, and how many items per page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     /// From 1.
     pub page: u32,
-    /// 1 to [`MAX_LIMIT`].
+    /// 1 to [`PageRequest::MAX_LIMIT`].
     pub limit: u32,
 }
 
 impl PageRequest {
+    /// Items per page when only `page` is given.
+    pub const DEFAULT_LIMIT: u32 = 10;
+    /// Most items one page may ask for.
+    pub const MAX_LIMIT: u32 = 100;
+
     /// The page the query parameters ask for: `None` without either (the whole list), else
-    /// `page` (default 1, at least 1) of `limit` items (default [`DEFAULT_LIMIT`], 1 to
-    /// [`MAX_LIMIT`]).
+    /// `page` (default 1, at least 1) of `limit` items (default [`Self::DEFAULT_LIMIT`], 1 to
+    /// [`Self::MAX_LIMIT`]).
     pub fn from_query(page: Option<u32>, limit: Option<u32>) -> Result<Option<Self>, RequestError> {
         if page.is_none() && limit.is_none() {
             return Ok(None);
         }
         let request = Self {
             page: page.unwrap_or(1),
-            limit: limit.unwrap_or(DEFAULT_LIMIT),
+            limit: limit.unwrap_or(Self::DEFAULT_LIMIT),
         };
         if request.page < 1 {
             return Err(invalid("page", "page must be at least 1"));
         }
-        if !(1..=MAX_LIMIT).contains(&request.limit) {
+        if !(1..=Self::MAX_LIMIT).contains(&request.limit) {
             return Err(invalid("limit", "limit must be between 1 and 100"));
         }
         Ok(Some(request))

@@ -31,7 +31,7 @@ pub async fn bulk_create(req: Request, ctx: &RequestContext) -> Result<Response,
         });
         let ids: Vec<String> = items.iter().map(|_| ids::new_id()).collect();
         let key = format!("product-bulk-create:{}", ids[0]);
-        let db = open_for_write().await?;
+        let (db, mut names) = open_for_write(&me).await?;
         let now = Timestamp::now();
         let fee = Fee {
             key: &key,
@@ -45,8 +45,8 @@ pub async fn bulk_create(req: Request, ctx: &RequestContext) -> Result<Response,
                 .collect::<Result<Vec<_>, ProductError>>()
         })
         .await?;
-        committed(&db)?;
-        views_json(201, &products)
+        committed(&db);
+        views_json(201, &products, &mut names)
     })
     .await
 }
@@ -63,7 +63,7 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
             body.updates.len(),
             body.updates.iter().map(|u| u.id.as_str()),
         )?;
-        let db = open_for_write().await?;
+        let (db, mut names) = open_for_write(&me).await?;
         let mut changes = Vec::new();
         let mut fee = money::Money::ZERO;
         for (i, item) in body.updates.into_iter().enumerate() {
@@ -91,8 +91,8 @@ pub async fn bulk_update(req: Request, ctx: &RequestContext) -> Result<Response,
                 .collect::<Result<Vec<_>, ProductError>>()
         })
         .await?;
-        committed(&db)?;
-        views_json(200, &products)
+        committed(&db);
+        views_json(200, &products, &mut names)
     })
     .await
 }
@@ -105,7 +105,7 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
     idempotency::run_once(DATABASE, req, &caller, |req| async move {
         let body: IdsBody = parse_json(req.body())?;
         check_bulk("ids", body.ids.len(), body.ids.iter().map(String::as_str))?;
-        let db = open_for_write().await?;
+        let (db, _) = open_for_write(&me).await?;
         let products = body
             .ids
             .iter()
@@ -137,7 +137,7 @@ pub async fn bulk_delete(req: Request, ctx: &RequestContext) -> Result<Response,
             }
             Ok::<_, ProductError>((deleted, anonymized))
         })?;
-        committed(&db)?;
+        committed(&db);
         Ok(json(
             200,
             &json!({ "deleted": deleted, "anonymized": anonymized }),

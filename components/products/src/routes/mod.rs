@@ -11,7 +11,6 @@ pub use bulk::{bulk_create, bulk_delete, bulk_update};
 pub use reads::{batch, get_product, list_products};
 pub use writes::{create_product, delete_product, update_product};
 
-use crate::cache;
 use crate::domain::Product;
 use crate::errors::ProductError;
 use crate::fees;
@@ -35,30 +34,39 @@ async fn reject_invalid_bearer(req: &Request) -> Result<(), ProductError> {
     Ok(())
 }
 
-fn product_json(status: u16, product: &Product) -> Result<Response, ProductError> {
-    let view = SellerNames::open()?.view(product)?;
-    Ok(json(status, &view))
+/// A written product's answer, named from what [`open_for_write`] read before the commit.
+fn product_json(
+    status: u16,
+    product: &Product,
+    names: &mut SellerNames,
+) -> Result<Response, ProductError> {
+    Ok(json(status, &names.view(product)?))
 }
 
 fn find(db: &spin_sdk::sqlite3::Connection, id: &str) -> Result<Product, ProductError> {
     store::find_product(db, id)?.ok_or_else(|| ProductError::NotFound(id.to_owned()))
 }
 
-/// After a seller's write committed and before it answers: cached reads go stale, and the
-/// domain events it recorded (`product.removed`) go to the events channel — best effort, a
-/// failed publish waits in the outbox for the next write.
-fn committed(db: &spin_sdk::sqlite3::Connection) -> Result<(), ProductError> {
-    cache::invalidate()?;
+/// After a seller's write committed and before it answers: the domain events it recorded
+/// (`product.removed`) go to the events channel — best effort, a failed publish waits in the
+/// outbox for the next write. Cached reads went stale with the commit itself (`cache.rs`):
+/// nothing left to do for them could fail after the change happened.
+fn committed(db: &spin_sdk::sqlite3::Connection) {
     outbox::relay(db);
-    Ok(())
 }
 
 /// The database for a seller's write, after giving back the listing fees owed (`fees.rs`):
-/// every write settles what earlier ones, or a crash, left.
-async fn open_for_write() -> Result<spin_sdk::sqlite3::Connection, ProductError> {
+/// every write settles what earlier ones, or a crash, left. With it, the writer's display name,
+/// read now: a write's answer shows only the writer's products, so building it after the
+/// commit reads nothing that could fail, and no write answers 500 for a change it made.
+async fn open_for_write(
+    me: &Principal,
+) -> Result<(spin_sdk::sqlite3::Connection, SellerNames), ProductError> {
+    let mut names = SellerNames::open()?;
+    names.remember(&me.user_id)?;
     let db = store::open()?;
     fees::reconcile(&db).await;
-    Ok(db)
+    Ok((db, names))
 }
 
 /// The product, if the caller owns it: 404 when missing, 403 when another seller's.
@@ -74,8 +82,12 @@ fn owned(
     Ok(product)
 }
 
-fn views_json(status: u16, products: &[Product]) -> Result<Response, ProductError> {
-    Ok(json(status, &SellerNames::open()?.views(products)?))
+fn views_json(
+    status: u16,
+    products: &[Product],
+    names: &mut SellerNames,
+) -> Result<Response, ProductError> {
+    Ok(json(status, &names.views(products)?))
 }
 
 /// The ANONYMOUS system user's id, from auth's private endpoint (which creates that user on

@@ -44,6 +44,11 @@ impl SellerNames {
         Ok(name)
     }
 
+    /// Looks a seller's name up now, so that views of their products need no lookup later.
+    pub fn remember(&mut self, user_id: &str) -> Result<(), ProductError> {
+        self.name(user_id).map(drop)
+    }
+
     /// Whether every seller still has the name a cached body shows: no name changed since
     /// its stamp, or else each of its sellers' names is the same.
     pub fn unchanged(&mut self, hit: &cache::Hit) -> Result<bool, ProductError> {

@@ -18,7 +18,7 @@ pub async fn create_product(req: Request, ctx: &RequestContext) -> Result<Respon
     idempotency::run_once(DATABASE, req, &caller, |req| async move {
         let body: CreateBody = parse_json(req.body())?;
         let fields = ProductFields::try_from(body)?;
-        let db = open_for_write().await?;
+        let (db, mut names) = open_for_write(&me).await?;
         let id = ids::new_id();
         let key = format!("product-create:{id}");
         let fee = Fee {
@@ -36,8 +36,8 @@ pub async fn create_product(req: Request, ctx: &RequestContext) -> Result<Respon
             )?)
         })
         .await?;
-        committed(&db)?;
-        product_json(201, &product)
+        committed(&db);
+        product_json(201, &product, &mut names)
     })
     .await
 }
@@ -52,7 +52,7 @@ pub async fn update_product(
     let me = admin(&req, ctx).await?;
     let caller = me.user_id.clone();
     idempotency::run_once(DATABASE, req, &caller, |req| async move {
-        let db = open_for_write().await?;
+        let (db, mut names) = open_for_write(&me).await?;
         let before = owned(&db, id, &me)?;
         let patch: PatchBody = parse_json(req.body())?;
         let fields = ProductFields::patched(&before, patch)?;
@@ -67,8 +67,8 @@ pub async fn update_product(
                 .ok_or_else(|| ProductError::Conflict(id.to_owned()))
         })
         .await?;
-        committed(&db)?;
-        product_json(200, &product)
+        committed(&db);
+        product_json(200, &product, &mut names)
     })
     .await
 }
@@ -83,7 +83,7 @@ pub async fn delete_product(
     let me = admin(&req, ctx).await?;
     let caller = me.user_id.clone();
     idempotency::run_once(DATABASE, req, &caller, |_req| async move {
-        let db = open_for_write().await?;
+        let (db, mut names) = open_for_write(&me).await?;
         let product = owned(&db, id, &me)?;
         let anonymous = if product.order_count > 0 {
             Some(anonymous_user_id().await?)
@@ -101,8 +101,8 @@ pub async fn delete_product(
             }
             Ok(())
         })?;
-        committed(&db)?;
-        product_json(200, &product)
+        committed(&db);
+        product_json(200, &product, &mut names)
     })
     .await
 }

@@ -19,17 +19,7 @@ pub fn record(
     amount: Money,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    db.execute(
-        "INSERT INTO fee_intents (key, user_id, amount, state, created_at)
-         VALUES (?, ?, ?, 'pending', ?)",
-        &[
-            text(key),
-            text(user_id),
-            int(amount.cents()),
-            int(now.millis()),
-        ],
-    )?;
-    Ok(())
+    put(db, key, user_id, amount, "pending", now)
 }
 
 /// Settles a pending fee inside the transaction of the write it paid for; `false` when the
@@ -52,14 +42,27 @@ pub fn owe_back(
     amount: Money,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    put(db, key, user_id, amount, "refund_due", now)
+}
+
+/// Writes the intent under `key` in `state`, whether or not a row exists.
+fn put(
+    db: &Connection,
+    key: &str,
+    user_id: &str,
+    amount: Money,
+    state: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO fee_intents (key, user_id, amount, state, created_at)
-         VALUES (?, ?, ?, 'refund_due', ?)
-         ON CONFLICT (key) DO UPDATE SET state = 'refund_due'",
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET state = excluded.state",
         &[
             text(key),
             text(user_id),
             int(amount.cents()),
+            text(state),
             int(now.millis()),
         ],
     )?;
