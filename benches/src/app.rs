@@ -95,11 +95,23 @@ pub fn variables() -> impl Iterator<Item = (&'static str, &'static str)> {
 /// must hold the file [`runtime_config`] wrote); `build` adds `--build` (every component's
 /// build command, as `cargo up` runs them).
 pub fn command(host: &Path, root: &Path, dir: &Path, addr: SocketAddr, build: bool) -> Command {
+    command_for(host, &root.join("spin.toml"), root, dir, addr, build)
+}
+
+/// [`command`] for another manifest than the repository's (one that adds a fixture).
+pub fn command_for(
+    host: &Path,
+    manifest: &Path,
+    root: &Path,
+    dir: &Path,
+    addr: SocketAddr,
+    build: bool,
+) -> Command {
     let mut command = Command::new(host);
     command
         .arg("up")
         .arg("-f")
-        .arg(root.join("spin.toml"))
+        .arg(manifest)
         .arg("--listen")
         .arg(addr.to_string())
         .arg("--runtime-config-file")
@@ -125,7 +137,11 @@ pub fn start(
     build: bool,
     log: &str,
 ) -> anyhow::Result<Server> {
-    let mut command = command(host, root, dir, addr, build);
+    start_command(command(host, root, dir, addr, build), dir, log)
+}
+
+/// Starts `command` (from [`command`] or [`command_for`]) as [`start`] does.
+pub fn start_command(mut command: Command, dir: &Path, log: &str) -> anyhow::Result<Server> {
     command.env("RUST_LOG", "warn");
     Server::spawn(command, &dir.join(log))
 }

@@ -43,7 +43,6 @@ component = "catalog-probe"
 [component.catalog-probe]
 source = "{release}/catalog_probe.wasm"
 sqlite_databases = ["products"]
-key_value_stores = ["cache"]
 dependencies_inherit_configuration = true
 [component.catalog-probe.dependencies]
 "reen:catalog/catalog" = { path = "{release}/products.wasm" }
