@@ -244,7 +244,14 @@ pub async fn refused(
     envs: &[(String, String)],
 ) -> Result<String, String> {
     let port = free_port();
+    // The port may be taken by another test's server after it was chosen, so a healthy port
+    // counts only once this `spin up` has listed its routes there (on stdout).
+    let stdout_log = dir.join(format!("spin-refused.{port}.stdout"));
+    let stdout = std::fs::File::create(&stdout_log)
+        .map_err(|err| format!("creating {}: {err}", stdout_log.display()))?;
+    let serving = format!("http://127.0.0.1:{port}/");
     let mut child = command(spin, dir, port, args, envs)
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|err| format!("starting {}: {err}", spin.display()))?;
@@ -261,7 +268,9 @@ pub async fn refused(
             Ok(None) => {}
             Err(err) => break Err(err.to_string()),
         }
-        if healthy(port).await {
+        let said_serving = std::fs::read_to_string(&stdout_log)
+            .is_ok_and(|printed| printed.contains(&serving));
+        if said_serving && healthy(port).await {
             break Err("spin up accepted the app".into());
         }
         if Instant::now() > deadline {
