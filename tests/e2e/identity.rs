@@ -229,6 +229,9 @@ async fn auths_private_endpoints_are_unreachable_from_outside() {
     let app = spawn_app_with_identity_probe().await;
     for (method, path) in [
         (Method::PUT, "/internal/v1/fees/k"),
+        (Method::PUT, "/internal/v1/holds/k"),
+        (Method::DELETE, "/internal/v1/holds/k"),
+        (Method::PUT, "/api/v1/auth/../../internal/v1/holds/k"),
         (Method::POST, "/internal/v1/clerk-users/user_2x"),
         (
             Method::POST,

@@ -14,6 +14,7 @@ mod cart_wit;
 mod catalog;
 mod concurrency;
 mod health;
+mod holds;
 mod idempotency;
 mod identity;
 mod orders;

@@ -41,6 +41,12 @@ pub enum AuthError {
     InvalidClerkPayload(#[from] ProfileError),
     #[error("Fee {0} not found")]
     FeeNotFound(String),
+    #[error("Hold {0} not found")]
+    HoldNotFound(String),
+    #[error("Hold {0} was released")]
+    HoldReleased(String),
+    #[error("Hold {0} was captured")]
+    HoldCaptured(String),
     #[error("Key {0} was already used with a different request")]
     LedgerKeyReused(String),
     #[error("Clerk API: {0}")]
@@ -62,8 +68,11 @@ impl ApiError for AuthError {
             | Self::InvalidSignature(_)
             | Self::InvalidClerkPayload(_) => 400,
             Self::InvalidCredentials | Self::InvalidRefreshToken => 401,
-            Self::UserNotFound(_) | Self::ClerkUserNotFound(_) | Self::FeeNotFound(_) => 404,
-            Self::EmailTaken => 409,
+            Self::UserNotFound(_)
+            | Self::ClerkUserNotFound(_)
+            | Self::FeeNotFound(_)
+            | Self::HoldNotFound(_) => 404,
+            Self::EmailTaken | Self::HoldReleased(_) | Self::HoldCaptured(_) => 409,
             Self::LedgerKeyReused(_) => 422,
             Self::TooManyAttempts { .. } => 429,
             Self::ClerkUnavailable(_) => 502,

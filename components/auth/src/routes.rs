@@ -2,15 +2,17 @@
 
 pub mod clerk;
 pub mod fees;
+pub mod holds;
 pub mod session;
 pub mod users;
 
 use crate::domain::clerk::ClerkId;
+use crate::domain::ledger::LedgerKey;
 use crate::domain::user::User;
 use crate::errors::AuthError;
 use crate::store;
 use auth_guard::{Guard, GuardError, TokenIdentity};
-use http_kit::RequestContext;
+use http_kit::{FieldError, RequestContext, RequestError};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite3::Connection;
 
@@ -47,6 +49,18 @@ pub async fn caller(
 pub fn reject_invalid_bearer(req: &Request) -> Result<(), AuthError> {
     Guard::from_variables()?.identify(req)?;
     Ok(())
+}
+
+/// The key in the path of a private keyed endpoint (fees, holds), as parsed by `LedgerKey`;
+/// 400 when it is not 1 to 200 printable ASCII characters.
+pub fn path_key(parsed: Option<LedgerKey>) -> Result<LedgerKey, AuthError> {
+    parsed.ok_or_else(|| {
+        let error = FieldError::new("key", "key must be 1 to 200 printable ASCII characters");
+        AuthError::Request(RequestError::InvalidBody {
+            message: error.message.clone(),
+            errors: vec![error],
+        })
+    })
 }
 
 /// Adds a `Set-Cookie` header.

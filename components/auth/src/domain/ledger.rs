@@ -90,22 +90,23 @@ pub fn fingerprint(movements: &[Movement]) -> String {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FeeBody {
     pub user_id: String,
-    pub amount: FeeAmount,
+    pub amount: PositiveAmount,
 }
 
-/// A fee: more than zero.
+/// An amount charged or held on a balance (a fee, a checkout's hold): more than zero. On the
+/// wire, dollars as a JSON number with at most two decimals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct FeeAmount(Money);
+pub struct PositiveAmount(Money);
 
-impl FeeAmount {
+impl PositiveAmount {
     /// The amount as money.
     pub fn money(self) -> Money {
         self.0
     }
 }
 
-impl<'de> Deserialize<'de> for FeeAmount {
+impl<'de> Deserialize<'de> for PositiveAmount {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let money = Money::deserialize(deserializer)?;
         if money.cents() > 0 {
@@ -117,7 +118,7 @@ impl<'de> Deserialize<'de> for FeeAmount {
 }
 
 /// A fee charge costs the user the amount and counts as money spent.
-pub fn fee_movement(user_id: &str, amount: FeeAmount) -> Movement {
+pub fn fee_movement(user_id: &str, amount: PositiveAmount) -> Movement {
     Movement {
         user_id: user_id.to_owned(),
         balance: Money::from_cents(-amount.money().cents()),
@@ -128,17 +129,21 @@ pub fn fee_movement(user_id: &str, amount: FeeAmount) -> Movement {
     }
 }
 
-/// The state of a fee, as the fee endpoint answers.
+/// The state of a keyed amount on a user's balance, as the private endpoints answer it:
+/// `status` is a [`FeeStatus`] or a hold's status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FeeReceipt {
+pub struct Receipt<S> {
     pub key: String,
     pub user_id: String,
     pub amount: Money,
-    pub status: FeeStatus,
-    /// The user's balance right after this charge or refund.
+    pub status: S,
+    /// The user's balance right after this change (a fee's charge or refund), or now.
     pub balance: Money,
 }
+
+/// A fee's receipt, stored in the ledger and answered again on every repeat.
+pub type FeeReceipt = Receipt<FeeStatus>;
 
 /// Charged, or refunded by key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_fee_takes_the_amount_from_the_balance_and_counts_it_as_spent() {
-        let amount: FeeAmount = serde_json::from_str("6400").unwrap();
+        let amount: PositiveAmount = serde_json::from_str("6400").unwrap();
         let m = fee_movement("u", amount);
         assert_eq!(m.balance, Money::from_dollars(-6400));
         assert_eq!(m.amount_spent, Money::from_dollars(6400));
@@ -162,10 +167,10 @@ mod tests {
     }
 
     #[test]
-    fn fees_must_be_positive() {
-        assert!(serde_json::from_str::<FeeAmount>("0").is_err());
-        assert!(serde_json::from_str::<FeeAmount>("-1").is_err());
-        assert!(serde_json::from_str::<FeeAmount>("0.001").is_err());
+    fn charged_and_held_amounts_must_be_positive() {
+        assert!(serde_json::from_str::<PositiveAmount>("0").is_err());
+        assert!(serde_json::from_str::<PositiveAmount>("-1").is_err());
+        assert!(serde_json::from_str::<PositiveAmount>("0.001").is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::domain::ledger::{FeeBody, FeeReceipt, FeeStatus, LedgerKey, fee_movem
 use crate::errors::{AuthError, StoreError};
 use crate::store::ledger::{Applied, Reversed};
 use crate::store::{self};
-use http_kit::{FieldError, RequestError, json, parse_json};
+use http_kit::{json, parse_json};
 use money::Money;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite3::Connection;
@@ -13,16 +13,6 @@ use timestamp::Timestamp;
 
 /// The ledger scope of fee keys.
 const SCOPE: &str = "fee";
-
-fn ledger_key(key: &str) -> Result<LedgerKey, AuthError> {
-    LedgerKey::scoped(SCOPE, key).ok_or_else(|| {
-        let error = FieldError::new("key", "key must be 1 to 200 printable ASCII characters");
-        AuthError::Request(RequestError::InvalidBody {
-            message: error.message.clone(),
-            errors: vec![error],
-        })
-    })
-}
 
 fn receipt(
     db: &Connection,
@@ -44,7 +34,7 @@ fn receipt(
 /// PUT /internal/v1/fees/{key} — 201 charged now, 200 the same charge again, 400 balance too
 /// low (nothing charged), 404 unknown user, 422 the key was used for another charge.
 pub async fn charge(req: Request, key: &str) -> Result<Response, AuthError> {
-    let scoped = ledger_key(key)?;
+    let scoped = super::path_key(LedgerKey::scoped(SCOPE, key))?;
     let body: FeeBody = parse_json(req.body())?;
     let movement = fee_movement(&body.user_id, body.amount);
     let db = store::open()?;
@@ -72,7 +62,7 @@ pub async fn charge(req: Request, key: &str) -> Result<Response, AuthError> {
 
 /// DELETE /internal/v1/fees/{key} — refunds a charge once; 200 both times, 404 unknown key.
 pub async fn refund(key: &str) -> Result<Response, AuthError> {
-    let scoped = ledger_key(key)?;
+    let scoped = super::path_key(LedgerKey::scoped(SCOPE, key))?;
     let db = store::open()?;
     let reversed = store::ledger::reverse(&db, &scoped, Timestamp::now(), |db, movements| {
         let (user_id, amount) = movements

@@ -84,4 +84,20 @@ pub const MIGRATIONS: &[sqlite_store::Migration] = &[
             "ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER",
         ],
     ),
+    (
+        4,
+        &[
+            // A checkout's hold on its buyer's balance, keyed by our checkout id (`store::holds`).
+            // A key released before any hold arrived is void: `released`, no user, amount 0.
+            "CREATE TABLE balance_holds (
+            key TEXT PRIMARY KEY,
+            user_id TEXT,
+            amount INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('held', 'released', 'captured')),
+            created_at INTEGER NOT NULL,
+            settled_at INTEGER,
+            CHECK ((user_id IS NOT NULL AND amount > 0)
+                OR (user_id IS NULL AND amount = 0 AND state = 'released')))",
+        ],
+    ),
 ];
