@@ -265,7 +265,9 @@ async fn a_form_stripe_would_refuse_is_a_400_naming_the_param_and_creates_nothin
     );
     let soon = (unix_now() + 29 * 60).to_string();
     let late = (unix_now() + 25 * 60 * 60).to_string();
-    let cases: Vec<(Vec<(String, String)>, &str, Option<&str>)> = vec![
+    // (form, the param Stripe names, its error code if it has one)
+    type Case<'a> = (Vec<(String, String)>, &'a str, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (without(&form, "mode"), "mode", Some("parameter_missing")),
         (with(&form, "mode", "subscription"), "mode", None),
         (
