@@ -2,6 +2,7 @@
 
 mod api;
 mod fake_clerk;
+mod fake_stripe;
 mod helpers;
 mod host;
 
