@@ -75,11 +75,14 @@ pub fn runtime_config(root: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// The development variables of `.env.example`, so the three required secrets are set.
+/// The development variables of `.env.example`, so the required secrets are set.
 const VARIABLES: &[&str] = &[
     "jwt_secret=bench-jwt-secret-0123456789abcdef-0123",
     "clerk_secret_key=sk_test_bench",
     "clerk_webhook_secret=whsec_YmVuY2gtc2VjcmV0",
+    "stripe_secret_key=sk_test_bench",
+    "stripe_webhook_secret=whsec_bench",
+    "redrive_secret=bench-redrive-secret-0123",
     "cookie_secure=false",
 ];
 

@@ -73,7 +73,8 @@ async fn seller_with_product<'a>(app: &'a TestApp, quantity: u32) -> (TestUser<'
     let res = seller
         .post(
             "/api/v1/products",
-            json!({ "name": "Lamp", "description": "Made to last", "price": 30, "quantity": quantity }),
+            json!({ "name": "Lamp", "description": "Made to last", "price": 30, "quantity": quantity,
+                    "imageUrls": ["https://cdn.example.com/lamp.png"] }),
         )
         .await;
     assert_eq!(res.status(), 201);
@@ -92,6 +93,10 @@ async fn reserve_commit_and_release_each_act_once() {
     assert_eq!(summary["onHand"], 5);
     assert_eq!(summary["available"], 5);
     assert_eq!(summary["sellerId"], seller.id.as_str());
+    assert_eq!(
+        summary["imageUrls"],
+        json!(["https://cdn.example.com/lamp.png"])
+    );
 
     assert_eq!(
         reserve(&app, "r1", &lamp, 2, later).await,

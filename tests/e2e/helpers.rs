@@ -4,6 +4,7 @@
 //! signed-in users are in `api.rs`.
 
 use crate::fake_clerk::{self, FakeClerk};
+use crate::fake_stripe;
 use crate::host::{self, Launch, Server};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -25,6 +26,10 @@ fn build_components() {
         reen_host::builder::build_all(&manifest).expect("components build");
     });
 }
+
+/// The re-drive route's secret in tests (Stripe's keys are the fake Stripe's; checkout tests
+/// point `stripe_api_base` at their own fake).
+pub const REDRIVE_SECRET: &str = "e2e-redrive-secret-0123456789";
 
 /// The app's `jwt_secret` in tests.
 pub const JWT_SECRET: &str = "e2e-jwt-secret-0123456789abcdef-0123456789";
@@ -125,7 +130,7 @@ async fn start(
     build_components();
     let root = repo_root();
     let clerk = FakeClerk::start().await;
-    let defaults: [(&str, &str); 8] = [
+    let defaults: [(&str, &str); 11] = [
         ("jwt_secret", JWT_SECRET),
         ("clerk_jwt_key", &fake_clerk::clerk_keys().public_pem),
         ("clerk_issuer", fake_clerk::ISSUER),
@@ -134,6 +139,9 @@ async fn start(
         ("clerk_webhook_secret", &fake_clerk::webhook_secret()),
         ("frontend_base_url", fake_clerk::ORIGIN),
         ("redis_url", NO_REDIS),
+        ("stripe_secret_key", fake_stripe::SECRET_KEY),
+        ("stripe_webhook_secret", fake_stripe::WEBHOOK_SECRET),
+        ("redrive_secret", REDRIVE_SECRET),
     ];
     let mut all: Vec<(String, String)> = Vec::new();
     for (name, value) in defaults.iter().chain(variables) {

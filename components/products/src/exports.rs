@@ -31,6 +31,7 @@ impl Guest for Catalog {
                 on_hand: clamp(r.on_hand),
                 available: clamp(r.available),
                 seller_id: r.seller_id,
+                image_urls: r.image_urls,
             })
             .collect())
     }

@@ -268,8 +268,8 @@ pub async fn refused(
             Ok(None) => {}
             Err(err) => break Err(err.to_string()),
         }
-        let said_serving = std::fs::read_to_string(&stdout_log)
-            .is_ok_and(|printed| printed.contains(&serving));
+        let said_serving =
+            std::fs::read_to_string(&stdout_log).is_ok_and(|printed| printed.contains(&serving));
         if said_serving && healthy(port).await {
             break Err("spin up accepted the app".into());
         }

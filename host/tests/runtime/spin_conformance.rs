@@ -158,6 +158,12 @@ async fn real_spin_accepts_the_project_manifest_and_serves_health() {
             "clerk_secret_key=sk_test_conformance",
             "--variable",
             "clerk_webhook_secret=whsec_Y29uZm9ybWFuY2U=",
+            "--variable",
+            "stripe_secret_key=sk_test_conformance",
+            "--variable",
+            "stripe_webhook_secret=whsec_conformance",
+            "--variable",
+            "redrive_secret=conformance-redrive-secret",
         ],
     )
     .await;

@@ -16,12 +16,14 @@ pub struct StockRow {
     pub on_hand: i64,
     pub available: i64,
     pub seller_id: String,
+    pub image_urls: Vec<String>,
 }
 
 /// The products with these ids, in the order asked; unknown ids are left out.
 pub fn stock(db: &Connection, ids: &[String], now: Timestamp) -> Result<Vec<StockRow>, StoreError> {
     let sql = format!(
-        "SELECT p.id, p.name, p.price, p.quantity, p.admin_id, p.quantity - {HELD} AS available
+        "SELECT p.id, p.name, p.price, p.quantity, p.admin_id, p.image_urls,
+                p.quantity - {HELD} AS available
          FROM products p WHERE p.id = ?"
     );
     let mut rows = Vec::new();
@@ -36,10 +38,35 @@ pub fn stock(db: &Connection, ids: &[String], now: Timestamp) -> Result<Vec<Stoc
                 on_hand: row.get::<i64>("quantity").ok_or_else(bad)?,
                 available: row.get::<i64>("available").ok_or_else(bad)?.max(0),
                 seller_id: row.get::<&str>("admin_id").ok_or_else(bad)?.to_owned(),
+                image_urls: serde_json::from_str(row.get::<&str>("image_urls").ok_or_else(bad)?)
+                    .map_err(|_| bad())?,
             });
         }
     }
     Ok(rows)
+}
+
+/// Moves a held, unexpired reservation's expiry to `expires_at` if that is later (a payment
+/// that takes days pins the stock it paid for); an expired, committed or released one stays as
+/// it is.
+fn extend(
+    db: &Connection,
+    id: &str,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let later = [int(expires_at.millis()), text(id), int(now.millis())];
+    db.execute(
+        "UPDATE reservations SET expires_at = max(expires_at, ?)
+         WHERE id = ? AND state = 'held' AND expires_at > ?",
+        &later,
+    )?;
+    db.execute(
+        "UPDATE reservation_lines SET expires_at = max(expires_at, ?)
+         WHERE reservation_id = ? AND active = 1 AND expires_at > ?",
+        &later,
+    )?;
+    Ok(())
 }
 
 /// What `reserve` did.
@@ -77,13 +104,11 @@ pub fn reserve(
     transaction(db, |db| {
         let existing = db.execute("SELECT lines FROM reservations WHERE id = ?", &[text(id)])?;
         if let Some(row) = existing.rows().next() {
-            return Ok(
-                if row.get::<&str>("lines") == Some(lines.canonical().as_str()) {
-                    Reserved::Before
-                } else {
-                    Reserved::OtherLines
-                },
-            );
+            if row.get::<&str>("lines") != Some(lines.canonical().as_str()) {
+                return Ok(Reserved::OtherLines);
+            }
+            extend(db, id, expires_at, now)?;
+            return Ok(Reserved::Before);
         }
         // The conditional decrement: the line is inserted only if enough is available.
         let insert = format!(

@@ -1,0 +1,68 @@
+//! The buyer's cart priced from the catalog, never from the client: the cart's lines
+//! (`reen:cart/cart`), each product's current price, stock and seller (`reen:catalog/catalog`),
+//! and whether the seller is the ANONYMOUS user (the `identity` projection). Lines the cart
+//! read drops — the product gone, or handed to ANONYMOUS — are dropped here too and never
+//! charged.
+
+use crate::domain::Line;
+use crate::errors::{CheckoutError, StoreError};
+use auth_guard::Role;
+use auth_guard::projection;
+use commerce_wit::checkout::reen::cart::cart;
+use commerce_wit::checkout::reen::catalog::catalog;
+use std::collections::HashMap;
+
+fn storage(what: &str, e: impl std::fmt::Display) -> CheckoutError {
+    CheckoutError::Store(StoreError(format!("{what}: {e}")))
+}
+
+/// The buyer's lines, priced; 400 for an empty cart, 409 naming every product whose available
+/// stock is below the quantity asked.
+pub fn price(buyer_id: &str) -> Result<Vec<Line>, CheckoutError> {
+    let items = cart::items(buyer_id).map_err(|e| storage("cart", e))?;
+    if items.is_empty() {
+        return Err(CheckoutError::EmptyCart);
+    }
+    let ids: Vec<String> = items.iter().map(|i| i.product_id.clone()).collect();
+    let products: HashMap<String, catalog::ProductSummary> = catalog::get_many(&ids)
+        .map_err(|e| storage("catalog", e))?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let identities = projection::open()?;
+    let mut anonymous: HashMap<String, bool> = HashMap::new();
+    let mut lines = Vec::new();
+    let mut short = Vec::new();
+    for item in items {
+        let Some(product) = products.get(&item.product_id) else {
+            continue;
+        };
+        let seller = &product.seller_id;
+        if !anonymous.contains_key(seller) {
+            let role = projection::user(&identities, seller)?.map(|r| r.role);
+            anonymous.insert(seller.clone(), role == Some(Role::Anonymous));
+        }
+        if anonymous[seller] || seller == buyer_id {
+            continue;
+        }
+        if product.available < item.quantity {
+            short.push(product.name.clone());
+        }
+        lines.push(Line {
+            product_id: product.id.clone(),
+            seller_id: seller.clone(),
+            name: product.name.clone(),
+            image_urls: product.image_urls.clone(),
+            quantity: item.quantity,
+            unit_price_cents: i64::try_from(product.price_cents)
+                .map_err(|_| storage("catalog", "a price out of range"))?,
+        });
+    }
+    if lines.is_empty() {
+        return Err(CheckoutError::EmptyCart);
+    }
+    if !short.is_empty() {
+        return Err(CheckoutError::OutOfStock(short));
+    }
+    Ok(lines)
+}
