@@ -40,15 +40,17 @@ async fn seller_with<'a>(app: &'a TestApp, name: &str, quantity: u32) -> (TestUs
 }
 
 /// Adds as the storefront does; asserts 201 and answers the CartItem.
-async fn add(buyer: &TestUser<'_>, product: &Value, quantity: u32) -> Value {
+pub async fn add(buyer: &TestUser<'_>, product: &Value, quantity: u32) -> Value {
     let res = buyer
         .post(
             CART,
             json!({ "productId": product["id"], "quantity": quantity }),
         )
         .await;
-    assert_eq!(res.status(), 201, "adding {}", product["id"]);
-    body(res).await
+    let status = res.status();
+    let answer = body(res).await;
+    assert_eq!(status, 201, "adding {}: {answer}", product["id"]);
+    answer
 }
 
 async fn cart(user: &TestUser<'_>) -> Value {

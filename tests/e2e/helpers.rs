@@ -187,15 +187,20 @@ pub fn manifest_with_fixture(package: &str, component_toml: &str) -> PathBuf {
     project_manifest_variant(package, |project| project + component.as_str())
 }
 
-/// The project's `spin.toml` with every `source` absolute and then changed by `edit`, written
-/// to `target/e2e/spin.<name>.toml`.
+/// The project's `spin.toml` with every `source` and dependency `path` absolute and then
+/// changed by `edit`, written to `target/e2e/spin.<name>.toml`.
 pub fn project_manifest_variant(name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
     let root = repo_root();
     let project = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
-    let project = project.replace(
-        "source = \"target/",
-        &format!("source = \"{}/target/", root.display()),
-    );
+    let project = project
+        .replace(
+            "source = \"target/",
+            &format!("source = \"{}/target/", root.display()),
+        )
+        .replace(
+            "{ path = \"target/",
+            &format!("{{ path = \"{}/target/", root.display()),
+        );
     let dir = root.join("target/e2e");
     std::fs::create_dir_all(&dir).expect("target/e2e");
     let path = dir.join(format!("spin.{name}.toml"));

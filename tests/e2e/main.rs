@@ -13,6 +13,8 @@ mod auth_users;
 mod cart;
 mod cart_wit;
 mod catalog;
+mod checkout;
+mod checkout_webhook;
 mod concurrency;
 mod health;
 mod holds;

@@ -67,14 +67,14 @@ async fn probe(app: &TestApp, method: Method, path: &str, payload: Value) -> Val
 }
 
 /// Places `order` through the WIT and answers the order, asserting it was placed.
-async fn place(app: &TestApp, order: &Value) -> Value {
+pub async fn place(app: &TestApp, order: &Value) -> Value {
     let answer = probe(app, Method::POST, "place", order.clone()).await;
     assert!(answer["error"].is_null(), "place {order}: {answer}");
     answer["ok"].clone()
 }
 
 /// `advance(order, status)`: the probe's whole answer (`{"ok": order}` or `{"error": ...}`).
-async fn advance(app: &TestApp, order: &str, status: &str) -> Value {
+pub async fn advance(app: &TestApp, order: &str, status: &str) -> Value {
     let path = format!("advance/{order}/{status}");
     probe(app, Method::POST, &path, json!({})).await
 }

@@ -10,7 +10,7 @@ use reen_host::testing::RedisServer;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const CHANNEL: &str = "e2e-events";
+pub const CHANNEL: &str = "e2e-events";
 
 async fn app_publishing_to(redis: &RedisServer) -> TestApp {
     let manifest = crate::catalog::probe_manifest();
@@ -23,7 +23,7 @@ async fn app_publishing_to(redis: &RedisServer) -> TestApp {
 }
 
 /// A subscription to the events channel, as a stream of parsed events.
-async fn subscribe(redis: &RedisServer) -> impl futures::Stream<Item = Value> + Unpin {
+pub async fn subscribe(redis: &RedisServer) -> impl futures::Stream<Item = Value> + Unpin {
     let mut pubsub = redis
         .client()
         .get_async_pubsub()
@@ -36,7 +36,7 @@ async fn subscribe(redis: &RedisServer) -> impl futures::Stream<Item = Value> + 
     }))
 }
 
-async fn next_event(events: &mut (impl futures::Stream<Item = Value> + Unpin)) -> Value {
+pub async fn next_event(events: &mut (impl futures::Stream<Item = Value> + Unpin)) -> Value {
     tokio::time::timeout(Duration::from_secs(10), events.next())
         .await
         .expect("an event within 10 s")

@@ -48,3 +48,14 @@ pub fn redrive_secret() -> Result<String, CheckoutError> {
     }
     Ok(secret)
 }
+
+/// How long a Stripe call may wait to connect, for the answer to start and between its chunks
+/// (`stripe_timeout_secs`, default 20; at least 1).
+pub fn stripe_timeout() -> std::time::Duration {
+    let secs = variables::get("stripe_timeout_secs")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(20)
+        .max(1);
+    std::time::Duration::from_secs(secs)
+}

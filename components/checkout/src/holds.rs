@@ -92,6 +92,8 @@ async fn hold_balance(checkout: &Checkout) -> Result<(), CheckoutError> {
                 .map(|b| b.message)
                 .unwrap_or_else(|_| "Insufficient balance".into()),
         )),
+        // The key was released: a newer checkout of the buyer replaced this one meanwhile.
+        409 => Err(CheckoutError::Replaced),
         status => Err(unavailable(format!(
             "auth answered {status} to hold {}",
             checkout.id

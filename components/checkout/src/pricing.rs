@@ -16,8 +16,8 @@ fn storage(what: &str, e: impl std::fmt::Display) -> CheckoutError {
     CheckoutError::Store(StoreError(format!("{what}: {e}")))
 }
 
-/// The buyer's lines, priced; 400 for an empty cart, 409 naming every product whose available
-/// stock is below the quantity asked.
+/// The buyer's lines, priced; 400 for an empty cart. Stock is checked by [`check_stock`] once
+/// the buyer's previous checkout has given its units back.
 pub fn price(buyer_id: &str) -> Result<Vec<Line>, CheckoutError> {
     let items = cart::items(buyer_id).map_err(|e| storage("cart", e))?;
     if items.is_empty() {
@@ -32,7 +32,6 @@ pub fn price(buyer_id: &str) -> Result<Vec<Line>, CheckoutError> {
     let identities = projection::open()?;
     let mut anonymous: HashMap<String, bool> = HashMap::new();
     let mut lines = Vec::new();
-    let mut short = Vec::new();
     for item in items {
         let Some(product) = products.get(&item.product_id) else {
             continue;
@@ -44,9 +43,6 @@ pub fn price(buyer_id: &str) -> Result<Vec<Line>, CheckoutError> {
         }
         if anonymous[seller] || seller == buyer_id {
             continue;
-        }
-        if product.available < item.quantity {
-            short.push(product.name.clone());
         }
         lines.push(Line {
             product_id: product.id.clone(),
@@ -61,8 +57,27 @@ pub fn price(buyer_id: &str) -> Result<Vec<Line>, CheckoutError> {
     if lines.is_empty() {
         return Err(CheckoutError::EmptyCart);
     }
-    if !short.is_empty() {
-        return Err(CheckoutError::OutOfStock(short));
-    }
     Ok(lines)
+}
+
+/// 409 naming every line whose available stock is below its quantity now (a product gone
+/// since pricing counts as none left). The reservation after it is what guarantees the stock;
+/// this names all short lines at once, where the reservation stops at the first.
+pub fn check_stock(lines: &[Line]) -> Result<(), CheckoutError> {
+    let ids: Vec<String> = lines.iter().map(|l| l.product_id.clone()).collect();
+    let available: HashMap<String, u32> = catalog::get_many(&ids)
+        .map_err(|e| storage("catalog", e))?
+        .into_iter()
+        .map(|p| (p.id, p.available))
+        .collect();
+    let short: Vec<String> = lines
+        .iter()
+        .filter(|l| available.get(&l.product_id).copied().unwrap_or(0) < l.quantity)
+        .map(|l| l.name.clone())
+        .collect();
+    if short.is_empty() {
+        Ok(())
+    } else {
+        Err(CheckoutError::OutOfStock(short))
+    }
 }

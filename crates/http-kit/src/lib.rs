@@ -8,6 +8,7 @@ mod body;
 mod cors;
 mod error;
 mod log;
+pub mod outbound;
 mod paging;
 mod proxies;
 mod query;

@@ -51,6 +51,10 @@ pub async fn create_checkout(
         for old in store::start(&db, &checkout, now)? {
             retire(&db, &old).await;
         }
+        if let Err(e) = pricing::check_stock(&checkout.lines) {
+            fail(&db, &checkout.id).await;
+            return Err(e);
+        }
         let expires_at = stripe::expires_at(now.unix_seconds());
         if let Err(e) = holds::take(&checkout, expires_at * 1000 + HOLD_MARGIN_MILLIS).await {
             fail(&db, &checkout.id).await;
@@ -63,7 +67,7 @@ pub async fn create_checkout(
             expires_at,
             frontend_base_url: frontend,
         };
-        let created = match stripe_api::create_session(&session).await {
+        let created = match stripe_api::create_session(&session) {
             Ok(created) => created,
             Err(e) => {
                 fail(&db, &checkout.id).await;
@@ -81,7 +85,7 @@ pub async fn create_checkout(
             // Stripe's webhook beat this answer: then it stands).
             let now_status = store::find(&db, &checkout.id)?.map(|c| c.status);
             if now_status != Some(Status::Paid) {
-                if let Err(e) = stripe_api::expire_session(&created.id).await {
+                if let Err(e) = stripe_api::expire_session(&created.id) {
                     eprintln!(
                         "checkout {}: replaced session not expired: {e}",
                         checkout.id
@@ -131,7 +135,7 @@ async fn fail(db: &Connection, checkout_id: &str) {
 /// A checkout a newer one replaced: its session expired at Stripe, its holds given back.
 async fn retire(db: &Connection, old: &Checkout) {
     if let Some(session_id) = &old.session_id
-        && let Err(e) = stripe_api::expire_session(session_id).await
+        && let Err(e) = stripe_api::expire_session(session_id)
     {
         eprintln!("checkout {}: replaced session not expired: {e}", old.id);
     }
