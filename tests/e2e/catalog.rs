@@ -221,6 +221,45 @@ async fn an_expired_reservation_stops_counting_without_any_job() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserving_again_pins_a_held_reservation_longer_but_never_revives_an_expired_one() {
+    let app = spawn_app_with_catalog_probe().await;
+    let (_seller, lamp) = seller_with_product(&app, 2).await;
+    let soon = now_ms() + 700;
+    assert_eq!(
+        reserve(&app, "pinned", &lamp, 1, soon).await,
+        json!({ "ok": null })
+    );
+    assert_eq!(
+        reserve(&app, "lapsed", &lamp, 1, soon).await,
+        json!({ "ok": null })
+    );
+
+    // A payment that takes days: checkout reserves again, same id and lines, a later expiry.
+    let days = now_ms() + 7 * 24 * 3_600_000;
+    assert_eq!(
+        reserve(&app, "pinned", &lamp, 1, days).await,
+        json!({ "ok": null })
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+
+    assert_eq!(
+        stock(&app, &lamp).await["available"],
+        1,
+        "pinned holds, lapsed expired"
+    );
+    // Reserving an expired one again answers as before but holds nothing again.
+    assert_eq!(
+        reserve(&app, "lapsed", &lamp, 1, days).await,
+        json!({ "ok": null })
+    );
+    assert_eq!(stock(&app, &lamp).await["available"], 1);
+    assert_eq!(
+        probe(&app, "commit/pinned", json!({})).await,
+        json!({ "ok": null })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_parallel_reservations_of_stock_ten_yield_exactly_ten() {
     let app = spawn_app_with_catalog_probe().await;
     let (_seller, lamp) = seller_with_product(&app, 10).await;
