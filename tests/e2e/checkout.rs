@@ -7,8 +7,11 @@
 use crate::api::{SignedIn, TestUser, body};
 use crate::cart::add;
 use crate::fake_clerk;
+use crate::fake_email::{self, FakeEmail};
 use crate::fake_stripe::{FakeStripe, Recorded, SECRET_KEY, unix_now};
-use crate::helpers::{REDRIVE_SECRET, TestApp, repo_root, spawn_manifest_with};
+use crate::helpers::{
+    REDRIVE_SECRET, TestApp, repo_root, spawn_killable_with, spawn_manifest_with,
+};
 use crate::product_events::{CHANNEL, next_event, subscribe};
 use crate::products::{create, new_admin};
 use futures::StreamExt as _;
@@ -23,32 +26,48 @@ use std::time::Duration;
 /// Every new user's balance, in dollars.
 pub const START: f64 = 4_000_000.0;
 
-/// The app wired to its own fake Stripe and redis-server.
+/// The app wired to its own fake Stripe, fake email API and redis-server.
 pub struct Shop {
     pub app: TestApp,
     pub stripe: FakeStripe,
+    pub email: FakeEmail,
     pub redis: RedisServer,
 }
 
 /// The project's app with Stripe at a fake and the events channel on a fresh redis-server;
 /// `variables` win over the defaults.
 pub async fn open_shop(variables: &[(&str, &str)]) -> Shop {
-    open_shop_from(repo_root().join("spin.toml"), variables).await
+    open(Some(repo_root().join("spin.toml")), variables).await
 }
 
-/// [`open_shop`] from another manifest (one with a probe fixture).
-pub async fn open_shop_from(manifest: PathBuf, variables: &[(&str, &str)]) -> Shop {
+/// [`open_shop`] in a host process the test can SIGKILL and restart.
+pub async fn open_killable_shop(variables: &[(&str, &str)]) -> Shop {
+    open(None, variables).await
+}
+
+async fn open(manifest: Option<PathBuf>, variables: &[(&str, &str)]) -> Shop {
     let stripe = FakeStripe::start().await;
+    let email = FakeEmail::start().await;
     let redis = RedisServer::start().await.expect("redis-server starts");
     let redis_url = redis.url();
     let mut all = vec![
         ("stripe_api_base", stripe.base_url()),
+        ("email_api_base", email.base_url()),
+        ("email_api_key", fake_email::API_KEY),
         ("redis_url", redis_url.as_str()),
         ("events_channel", CHANNEL),
     ];
     all.extend_from_slice(variables);
-    let app = spawn_manifest_with(manifest, &all).await;
-    Shop { app, stripe, redis }
+    let app = match manifest {
+        Some(manifest) => spawn_manifest_with(manifest, &all).await,
+        None => spawn_killable_with(&all).await,
+    };
+    Shop {
+        app,
+        stripe,
+        email,
+        redis,
+    }
 }
 
 /// A seller (ADMIN) with one product: `price` dollars, `quantity` units.

@@ -6,6 +6,7 @@
 use crate::fake_clerk::{self, FakeClerk};
 use crate::fake_stripe;
 use crate::host::{self, Launch, Server};
+use reen_host::testing::RedisServer;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -39,6 +40,9 @@ pub struct TestApp {
     pub app: Server,
     pub client: reqwest::Client,
     pub clerk: FakeClerk,
+    /// The app's private redis-server (when the test did not give it one), kept running as
+    /// long as the app.
+    _redis: Option<RedisServer>,
 }
 
 impl TestApp {
@@ -99,11 +103,6 @@ async fn spawn_manifest(manifest: PathBuf) -> TestApp {
     spawn_manifest_with(manifest, &[]).await
 }
 
-/// Where the app publishes domain events unless a test gives it a Redis server: a loopback
-/// port nothing listens on, so events wait in the outbox (a machine's own Redis on the default
-/// port is never touched).
-const NO_REDIS: &str = "redis://127.0.0.1:9";
-
 /// The app from `manifest` with `variables` set (after the test defaults, so they win).
 pub async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) -> TestApp {
     start(manifest, variables, None, false).await
@@ -112,7 +111,12 @@ pub async fn spawn_manifest_with(manifest: PathBuf, variables: &[(&str, &str)]) 
 /// The app in a host process the test can SIGKILL and restart (`app.app.kill()`,
 /// `app.app.restart()`), on either host.
 pub async fn spawn_killable_app() -> TestApp {
-    start(repo_root().join("spin.toml"), &[], None, true).await
+    spawn_killable_with(&[]).await
+}
+
+/// [`spawn_killable_app`] with `variables` set.
+pub async fn spawn_killable_with(variables: &[(&str, &str)]) -> TestApp {
+    start(repo_root().join("spin.toml"), variables, None, true).await
 }
 
 /// A second app from `manifest` on `app`'s state directory, so both see the same databases and
@@ -130,6 +134,14 @@ async fn start(
     build_components();
     let root = repo_root();
     let clerk = FakeClerk::start().await;
+    // The events component's Redis trigger needs a live Redis (Spin exits without one): a
+    // private redis-server, unless the test brings its own (a machine's own Redis on the
+    // default port is never touched).
+    let redis = match variables.iter().any(|(name, _)| *name == "redis_url") {
+        true => None,
+        false => Some(RedisServer::start().await.expect("redis-server starts")),
+    };
+    let redis_url = redis.as_ref().map(RedisServer::url).unwrap_or_default();
     let defaults: [(&str, &str); 11] = [
         ("jwt_secret", JWT_SECRET),
         ("clerk_jwt_key", &fake_clerk::clerk_keys().public_pem),
@@ -138,7 +150,7 @@ async fn start(
         ("clerk_secret_key", fake_clerk::SECRET_KEY),
         ("clerk_webhook_secret", &fake_clerk::webhook_secret()),
         ("frontend_base_url", fake_clerk::ORIGIN),
-        ("redis_url", NO_REDIS),
+        ("redis_url", &redis_url),
         ("stripe_secret_key", fake_stripe::SECRET_KEY),
         ("stripe_webhook_secret", fake_stripe::WEBHOOK_SECRET),
         ("redrive_secret", REDRIVE_SECRET),
@@ -161,6 +173,7 @@ async fn start(
         app,
         client: reqwest::Client::new(),
         clerk,
+        _redis: redis,
     }
 }
 

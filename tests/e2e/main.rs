@@ -2,6 +2,7 @@
 
 mod api;
 mod fake_clerk;
+mod fake_email;
 mod fake_stripe;
 mod helpers;
 mod host;
@@ -16,6 +17,7 @@ mod catalog;
 mod checkout;
 mod checkout_webhook;
 mod concurrency;
+mod db_locks;
 mod health;
 mod holds;
 mod idempotency;
@@ -25,3 +27,4 @@ mod product_events;
 mod product_fees;
 mod product_races;
 mod products;
+mod saga;

@@ -7,45 +7,10 @@
 //! (both hosts give a connection a 5 s busy timeout) and then fails.
 
 use crate::api::{SignedIn, TestUser, body};
+use crate::db_locks::{WriteLock, wait_for};
 use crate::helpers::{TestApp, spawn_app, spawn_killable_app};
 use crate::products::{create, new_admin};
-use rusqlite::Connection;
 use serde_json::{Value, json};
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-/// A write lock on one of the app's database files, held until released or dropped.
-struct WriteLock(Connection);
-
-impl WriteLock {
-    fn take(state: &Path, database: &str) -> Self {
-        let db = Connection::open(state.join(database)).expect("opening the database");
-        db.busy_timeout(Duration::from_secs(5)).unwrap();
-        db.execute_batch("BEGIN IMMEDIATE")
-            .expect("taking the write lock");
-        Self(db)
-    }
-
-    fn release(self) {
-        self.0
-            .execute_batch("COMMIT")
-            .expect("releasing the write lock");
-    }
-}
-
-/// Reads `sql` (one integer) from a database file until it is at least `at_least`.
-async fn wait_for(state: &Path, database: &str, sql: &str, at_least: i64, what: &str) {
-    let db = Connection::open(state.join(database)).expect("opening the database");
-    let deadline = Instant::now() + Duration::from_secs(4);
-    loop {
-        let count: i64 = db.query_row(sql, [], |row| row.get(0)).unwrap_or(0);
-        if count >= at_least {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 fn cents(amount: &Value) -> i64 {
     (amount.as_f64().expect("a number") * 100.0).round() as i64

@@ -145,6 +145,9 @@ async fn real_spin_accepts_the_project_manifest_and_serves_health() {
         std::fs::copy(root.join(file), dir.path().join(file)).unwrap();
     }
     std::os::unix::fs::symlink(root.join("target"), dir.path().join("target")).unwrap();
+    // The events component's Redis trigger: Spin exits at start without a Redis.
+    let redis = crate::redis::redis_server().await;
+    let redis_url = format!("redis_url=redis://127.0.0.1:{}", redis.port());
     // The manifest's required secrets (auth): an operator must give them, and so does this test.
     let (_spin, base) = spin_up(
         &spin,
@@ -164,6 +167,8 @@ async fn real_spin_accepts_the_project_manifest_and_serves_health() {
             "stripe_webhook_secret=whsec_conformance",
             "--variable",
             "redrive_secret=conformance-redrive-secret",
+            "--variable",
+            &redis_url,
         ],
     )
     .await;
