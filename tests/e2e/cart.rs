@@ -2,7 +2,7 @@
 //! quantities and removes them; every route is the caller's own cart only.
 
 use crate::api::{SignedIn, TestUser, body};
-use crate::catalog::{now_ms, probe, reserve};
+use crate::catalog::{commit, now_ms, reserve};
 use crate::helpers::{
     TestApp, project_manifest_variant, spawn_app, spawn_app_with_catalog_probe, spawn_beside,
 };
@@ -220,7 +220,7 @@ async fn nobody_can_buy_their_own_product_or_one_owned_by_the_anonymous_user() {
     let reserved = reserve(&app, "order-1", &id(&lamp), 1, now_ms() + 600_000).await;
     assert_eq!(reserved, json!({ "ok": null }));
     assert_eq!(
-        probe(&app, "commit/order-1", json!({})).await,
+        commit(&app, "order-1", &id(&lamp), 1).await,
         json!({ "ok": null })
     );
     let lamp_path = format!("/api/v1/products/{}", id(&lamp));

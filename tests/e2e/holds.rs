@@ -1,6 +1,8 @@
 //! A buyer's balance hold, as `checkout` takes and releases it: auth's private
 //! `/internal/v1/holds/{key}` reached by service chaining through the identity probe's
-//! `/e2e/chain/...` route. What the buyer sees is `GET /api/v1/auth/users/me`.
+//! `/e2e/chain/...` route; and as the order saga captures or gives it back: the identity
+//! export's `capture-hold` and `release-hold` through the probe's `/e2e/identity/...` routes.
+//! What the buyer sees is `GET /api/v1/auth/users/me`.
 
 use crate::api::{SignedIn, body};
 use crate::helpers::{TestApp, spawn_app_with_identity_probe};
@@ -23,6 +25,28 @@ async fn put(app: &TestApp, key: &str, body: Value) -> Response {
 async fn release(app: &TestApp, key: &str) -> Response {
     let path = format!("/e2e/chain/v1/holds/{key}");
     app.send(app.request(Method::DELETE, &path)).await
+}
+
+/// The saga's `capture-hold(key)`.
+async fn capture(app: &TestApp, key: &str) -> Value {
+    let res = app
+        .post_json(&format!("/e2e/identity/capture-hold/{key}"), &json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+    body(res).await
+}
+
+/// The saga's `release-hold(key)`.
+async fn give_back(app: &TestApp, key: &str) -> Value {
+    let res = app
+        .post_json(&format!("/e2e/identity/release-hold/{key}"), &json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+    body(res).await
+}
+
+fn refused(error: &str) -> Value {
+    json!({ "error": error })
 }
 
 /// `(balance, amountSpent, purchasesCount)` as the buyer sees them.
@@ -192,4 +216,172 @@ async fn concurrent_holds_never_promise_more_than_the_balance() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capturing_a_hold_twice_counts_the_purchase_once() {
+    let app = spawn_app_with_identity_probe().await;
+    let buyer = app.new_user("Buyer").await;
+    assert_eq!(
+        put(&app, "checkout-1", hold(&buyer.id, 19.99))
+            .await
+            .status(),
+        201
+    );
+
+    let first = capture(&app, "checkout-1").await;
+    let second = capture(&app, "checkout-1").await;
+
+    let captured =
+        json!({ "ok": { "key": "checkout-1", "userId": buyer.id, "amountCents": 1999 } });
+    assert_eq!(first, captured);
+    assert_eq!(second, captured, "the same hold again");
+    assert_eq!(
+        money(&buyer).await,
+        (json!(3_999_980.01), json!(19.99), json!(1)),
+        "spent once, and the balance did not drop a second time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_given_back_is_never_captured() {
+    let app = spawn_app_with_identity_probe().await;
+    let buyer = app.new_user("Buyer").await;
+    assert_eq!(
+        put(&app, "checkout-1", hold(&buyer.id, 19.99))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(release(&app, "checkout-1").await.status(), 200);
+    // Checkout gave up on a key before its hold arrived: void, as good as released.
+    assert_eq!(release(&app, "checkout-void").await.status(), 404);
+
+    assert_eq!(
+        capture(&app, "checkout-1").await,
+        refused("HoldError::Released")
+    );
+    assert_eq!(
+        capture(&app, "checkout-void").await,
+        refused("HoldError::Released")
+    );
+
+    assert_eq!(money(&buyer).await, (json!(START), json!(0), json!(0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capturing_a_key_never_held_finds_nothing_and_records_nothing() {
+    let app = spawn_app_with_identity_probe().await;
+    let buyer = app.new_user("Buyer").await;
+
+    assert_eq!(
+        capture(&app, "checkout-early").await,
+        refused("HoldError::NotFound")
+    );
+    // No hold can be taken under a key longer than 200 characters.
+    assert_eq!(
+        capture(&app, &"k".repeat(201)).await,
+        refused("HoldError::NotFound")
+    );
+
+    assert_eq!(money(&buyer).await, (json!(START), json!(0), json!(0)));
+    // The key is still free: the hold may arrive after all, and then be captured.
+    assert_eq!(
+        put(&app, "checkout-early", hold(&buyer.id, 5.0))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        capture(&app, "checkout-early").await["ok"]["amountCents"],
+        500
+    );
+    assert_eq!(money(&buyer).await, (json!(3_999_995), json!(5), json!(1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captured_hold_is_never_given_back() {
+    let app = spawn_app_with_identity_probe().await;
+    let buyer = app.new_user("Buyer").await;
+    assert_eq!(
+        put(&app, "checkout-1", hold(&buyer.id, 19.99))
+            .await
+            .status(),
+        201
+    );
+    assert!(capture(&app, "checkout-1").await["ok"].is_object());
+
+    assert_eq!(
+        give_back(&app, "checkout-1").await,
+        refused("HoldError::Captured")
+    );
+    let late = release(&app, "checkout-1").await;
+    assert_eq!(
+        late.status(),
+        409,
+        "checkout's release is refused the same way"
+    );
+    assert_eq!(body(late).await["message"], "Hold checkout-1 was captured");
+
+    assert_eq!(
+        money(&buyer).await,
+        (json!(3_999_980.01), json!(19.99), json!(1))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn giving_a_hold_back_twice_returns_the_money_once() {
+    let app = spawn_app_with_identity_probe().await;
+    let buyer = app.new_user("Buyer").await;
+    assert_eq!(
+        put(&app, "checkout-1", hold(&buyer.id, 19.99))
+            .await
+            .status(),
+        201
+    );
+
+    assert_eq!(give_back(&app, "checkout-1").await, json!({ "ok": null }));
+    assert_eq!(
+        give_back(&app, "checkout-1").await,
+        json!({ "ok": null }),
+        "again"
+    );
+
+    assert_eq!(money(&buyer).await, (json!(START), json!(0), json!(0)));
+    let late = put(&app, "checkout-1", hold(&buyer.id, 19.99)).await;
+    assert_eq!(late.status(), 409, "the key stays released");
+    // A compensation that overtakes its hold voids the key, as checkout's release does.
+    assert_eq!(
+        give_back(&app, "checkout-lost").await,
+        refused("HoldError::NotFound")
+    );
+    assert_eq!(
+        put(&app, "checkout-lost", hold(&buyer.id, 1.0))
+            .await
+            .status(),
+        409
+    );
+    assert_eq!(money(&buyer).await, (json!(START), json!(0), json!(0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hold_of_a_buyer_deleted_since_is_not_captured() {
+    let app = spawn_app_with_identity_probe().await;
+    let buyer = app.new_user("Buyer").await;
+    assert_eq!(
+        put(&app, "checkout-1", hold(&buyer.id, 19.99))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(buyer.delete("/api/v1/auth/users/me").await.status(), 202);
+
+    let answer = capture(&app, "checkout-1").await;
+
+    assert_eq!(
+        answer,
+        refused(&format!("HoldError::UnknownUser({:?})", buyer.id))
+    );
+    // Nothing was recorded: the hold is still there to give back.
+    assert_eq!(give_back(&app, "checkout-1").await, json!({ "ok": null }));
 }

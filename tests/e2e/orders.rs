@@ -642,7 +642,7 @@ async fn an_ordered_product_handed_to_the_anonymous_user_shows_as_it_is_now() {
     // The sale as the saga makes it: stock committed (orderCount 1), then the order placed.
     let reserved = reserve(&app, "co-1", &id(&lamp), 2, now_ms() + 600_000).await;
     assert_eq!(reserved, json!({ "ok": null }));
-    let committed = crate::catalog::probe(&app, "commit/co-1", json!({})).await;
+    let committed = crate::catalog::commit(&app, "co-1", &id(&lamp), 2).await;
     assert_eq!(committed, json!({ "ok": null }));
     place(&app, &new_order("co-1", &ann.id, vec![line(&lamp, 2)])).await;
     let lamp_path = format!("/api/v1/products/{}", id(&lamp));

@@ -3,7 +3,7 @@
 //! at the time of the removal (the event waits in the products outbox).
 
 use crate::api::{SignedIn, TestUser, body};
-use crate::catalog::{now_ms, probe, reserve};
+use crate::catalog::{commit, now_ms, reserve};
 use crate::helpers::{TestApp, spawn_manifest_with};
 use futures::StreamExt;
 use reen_host::testing::RedisServer;
@@ -95,7 +95,7 @@ async fn removing_products_publishes_one_event_each() {
     // hands it to the ANONYMOUS user: still removed from sale.
     reserve(&app, "order-1", &lamp, 1, now_ms() + 600_000).await;
     assert_eq!(
-        probe(&app, "commit/order-1", json!({})).await,
+        commit(&app, "order-1", &lamp, 1).await,
         json!({ "ok": null })
     );
 

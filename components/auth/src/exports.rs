@@ -1,15 +1,18 @@
-//! The `reen:identity/identity` WIT export: user look-ups and money movements applied once per
-//! key, over the same domain and store functions as the HTTP routes. Composed into an
-//! orchestrator it runs with that component's grants (the `auth` sqlite label).
+//! The `reen:identity/identity` WIT export: user look-ups, money movements applied once per
+//! key, and checkout's balance holds captured or released, over the same domain and store
+//! functions as the HTTP routes. Composed into an orchestrator it runs with that component's
+//! grants (the `auth` sqlite label).
 
+use crate::domain::holds::Hold;
 use crate::domain::ledger::{Balances, LedgerKey, Movement, users_of};
 use crate::domain::user::User;
 use crate::errors::StoreError;
+use crate::store::holds::{Captured, Released};
 use crate::store::ledger::{Applied, Reversed};
 use crate::store::{self};
 use auth_guard::Role;
 use commerce_wit::auth::exports::reen::identity::identity::{
-    self as wit, ApplyError, Guest, StorageError,
+    self as wit, ApplyError, Guest, HoldError, StorageError,
 };
 use money::Money;
 use spin_sdk::sqlite3::Connection;
@@ -72,6 +75,20 @@ fn applied(b: Balances) -> wit::Applied {
     }
 }
 
+fn hold(h: Hold) -> wit::Hold {
+    wit::Hold {
+        key: h.key,
+        user_id: h.user_id,
+        amount_cents: h.amount.cents(),
+    }
+}
+
+/// A hold key as checkout's `/internal/v1/holds/{key}` takes it (unscoped: the same hold). A
+/// key that route refuses was never held.
+fn hold_key(key: &str) -> Result<LedgerKey, HoldError> {
+    LedgerKey::parse(key).ok_or(HoldError::NotFound)
+}
+
 /// The balances of `users` now, as the stored result of `raw_key`.
 fn balances(db: &Connection, raw_key: &str, users: &[&str]) -> Result<Balances, StoreError> {
     let mut balances = Vec::new();
@@ -117,6 +134,32 @@ impl Guest for Identity {
         let anonymous = store::users::ensure_anonymous(&db, Timestamp::now()).map_err(storage)?;
         store::projection::publish(&db, &anonymous).map_err(storage)?;
         Ok(anonymous.id)
+    }
+
+    fn capture_hold(key: String) -> Result<wit::Hold, HoldError> {
+        let key = hold_key(&key)?;
+        let db = store::open().map_err(|e| HoldError::Storage(e.0))?;
+        match store::holds::capture(&db, &key, Timestamp::now())
+            .map_err(|e| HoldError::Storage(e.0))?
+        {
+            Captured::Now(h) | Captured::Before(h) => Ok(hold(h)),
+            Captured::Released => Err(HoldError::Released),
+            Captured::NotFound => Err(HoldError::NotFound),
+            Captured::UnknownUser(user_id) => Err(HoldError::UnknownUser(user_id)),
+        }
+    }
+
+    /// The same operation as checkout's `DELETE /internal/v1/holds/{key}`.
+    fn release_hold(key: String) -> Result<(), HoldError> {
+        let key = hold_key(&key)?;
+        let db = store::open().map_err(|e| HoldError::Storage(e.0))?;
+        match store::holds::release(&db, &key, Timestamp::now())
+            .map_err(|e| HoldError::Storage(e.0))?
+        {
+            Released::Now(_) | Released::Before(_) => Ok(()),
+            Released::Captured => Err(HoldError::Captured),
+            Released::NotFound => Err(HoldError::NotFound),
+        }
     }
 
     fn apply(key: String, movements: Vec<wit::Movement>) -> Result<wit::Applied, ApplyError> {

@@ -1,6 +1,8 @@
 //! Products as the domain sees them: validated new products and changes (wire bodies are
 //! parsed here, once), list filters, and the JSON view. No spin-sdk here.
 
+pub mod reservation;
+
 use crate::errors::ProductError;
 use http_kit::FieldError;
 use money::Money;

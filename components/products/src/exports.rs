@@ -6,6 +6,7 @@
 use crate::domain::ReservationLines;
 use crate::errors::StoreError;
 use crate::store::reservations::{Reserved, Settled};
+use crate::store::sales::{self, Committed};
 use crate::store::{self, reservations};
 use commerce_wit::products::exports::reen::catalog::catalog::{
     Guest, Line, ProductSummary, ReserveError, SettleError,
@@ -41,13 +42,7 @@ impl Guest for Catalog {
         lines: Vec<Line>,
         expires_at_ms: i64,
     ) -> Result<(), ReserveError> {
-        if reservation_id.is_empty() || reservation_id.len() > 200 {
-            return Err(ReserveError::Invalid(
-                "reservation id must be 1 to 200 bytes".into(),
-            ));
-        }
-        let lines = ReservationLines::parse(lines.into_iter().map(|l| (l.product_id, l.quantity)))
-            .map_err(ReserveError::Invalid)?;
+        let lines = checked(&reservation_id, lines)?;
         let storage = |e: StoreError| ReserveError::Storage(e.0);
         let db = store::open().map_err(storage)?;
         let outcome = reservations::reserve(
@@ -68,11 +63,29 @@ impl Guest for Catalog {
         }
     }
 
-    fn commit(reservation_id: String) -> Result<(), SettleError> {
-        let storage = |e: StoreError| SettleError::Storage(e.0);
+    fn commit(reservation_id: String, lines: Vec<Line>) -> Result<(), ReserveError> {
+        let lines = checked(&reservation_id, lines)?;
+        let storage = |e: StoreError| ReserveError::Storage(e.0);
         let db = store::open().map_err(storage)?;
         let outcome =
-            reservations::commit(&db, &reservation_id, Timestamp::now()).map_err(storage)?;
+            sales::commit(&db, &reservation_id, &lines, Timestamp::now()).map_err(storage)?;
+        match outcome {
+            Committed::Now | Committed::Before => Ok(()),
+            Committed::OtherLines => Err(ReserveError::Invalid(format!(
+                "reservation {reservation_id} exists with other lines"
+            ))),
+            Committed::Restocked => Err(ReserveError::Invalid(format!(
+                "reservation {reservation_id} was committed and restocked"
+            ))),
+            Committed::UnknownProduct(id) => Err(ReserveError::UnknownProduct(id)),
+            Committed::InsufficientStock(id) => Err(ReserveError::InsufficientStock(id)),
+        }
+    }
+
+    fn restock(reservation_id: String) -> Result<(), SettleError> {
+        let storage = |e: StoreError| SettleError::Storage(e.0);
+        let db = store::open().map_err(storage)?;
+        let outcome = sales::restock(&db, &reservation_id, Timestamp::now()).map_err(storage)?;
         settled(&reservation_id, outcome)
     }
 
@@ -82,6 +95,17 @@ impl Guest for Catalog {
         let outcome = reservations::release(&db, &reservation_id).map_err(storage)?;
         settled(&reservation_id, outcome)
     }
+}
+
+/// A reservation id (1 to 200 bytes) and its lines, as `reserve` and `commit` accept them.
+fn checked(reservation_id: &str, lines: Vec<Line>) -> Result<ReservationLines, ReserveError> {
+    if reservation_id.is_empty() || reservation_id.len() > 200 {
+        return Err(ReserveError::Invalid(
+            "reservation id must be 1 to 200 bytes".into(),
+        ));
+    }
+    ReservationLines::parse(lines.into_iter().map(|l| (l.product_id, l.quantity)))
+        .map_err(ReserveError::Invalid)
 }
 
 fn settled(id: &str, outcome: Settled) -> Result<(), SettleError> {

@@ -3,6 +3,7 @@
 
 pub mod fee_intents;
 pub mod reservations;
+pub mod sales;
 
 use crate::domain::{ListFilter, Product, ProductFields, SortBy};
 use crate::errors::StoreError;
@@ -114,6 +115,24 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[
             BEGIN UPDATE cache_generation SET token = hex(randomblob(16)); END",
             "CREATE TRIGGER cache_generation_hold_delete AFTER DELETE ON reservation_lines
             BEGIN UPDATE cache_generation SET token = hex(randomblob(16)); END",
+        ],
+    ),
+    (
+        6,
+        &[
+            // A committed reservation can be restocked (the order saga's compensation,
+            // `domain/reservation.rs`). SQLite cannot change a CHECK in place, so the table is
+            // rebuilt under the migration's transaction; nothing else refers to it.
+            "CREATE TABLE reservations_v6 (
+            id TEXT PRIMARY KEY,
+            lines TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released', 'restocked')),
+            expires_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL)",
+            "INSERT INTO reservations_v6 (id, lines, state, expires_at, created_at)
+            SELECT id, lines, state, expires_at, created_at FROM reservations",
+            "DROP TABLE reservations",
+            "ALTER TABLE reservations_v6 RENAME TO reservations",
         ],
     ),
 ];

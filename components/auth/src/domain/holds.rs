@@ -1,6 +1,6 @@
 //! Balance holds: at checkout the buyer's balance is held for the total under our checkout id
 //! (the balance shown drops, nothing is spent yet); the hold is released once if the checkout
-//! ends without an order, or captured by the order saga as the spend. A released key stays
+//! ends without an order, or captured once by the order saga as the spend. A released key stays
 //! released, and releasing a key never held voids it, so a hold arriving after its release is
 //! refused instead of taking money for good.
 
@@ -141,6 +141,47 @@ pub fn release(stored: Option<Stored>) -> Release {
     }
 }
 
+/// What capturing a hold does (the order saga, through the identity export), given what its
+/// key stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Capture {
+    /// Held: the amount becomes the buyer's spend, once.
+    Spend(Hold),
+    /// Captured before: answer the same hold, move nothing.
+    Repeat(Hold),
+    /// Released or voided: the money went back (or never left), nothing to capture.
+    Released,
+    /// No hold was taken under the key: nothing to capture, and nothing is recorded (a hold may
+    /// still arrive; only a release voids a key).
+    NotFound,
+}
+
+/// The rule of `capture-hold`.
+pub fn capture(stored: Option<Stored>) -> Capture {
+    match stored {
+        None => Capture::NotFound,
+        Some(Stored::Void) => Capture::Released,
+        Some(Stored::Hold(hold)) => match hold.status {
+            HoldStatus::Held => Capture::Spend(hold),
+            HoldStatus::Captured => Capture::Repeat(hold),
+            HoldStatus::Released => Capture::Released,
+        },
+    }
+}
+
+/// Capturing counts the held amount as spent and the order as one purchase; the balance does
+/// not move again (it dropped when the hold was taken).
+pub fn capture_movement(user_id: &str, amount: Money) -> Movement {
+    Movement {
+        user_id: user_id.to_owned(),
+        balance: Money::ZERO,
+        amount_spent: amount,
+        amount_gained: Money::ZERO,
+        sales_count: 0,
+        purchases_count: 1,
+    }
+}
+
 /// Holding lowers the balance the user sees and may spend; nothing counts as spent yet.
 /// Releasing applies its reverse.
 pub fn hold_movement(user_id: &str, amount: Money) -> Movement {
@@ -240,6 +281,38 @@ mod tests {
         assert_eq!(m.reversed().balance, Money::from_cents(1999));
         assert!(balance_allows(Money::from_cents(1999), &m));
         assert!(!balance_allows(Money::from_cents(1998), &m));
+    }
+
+    #[test]
+    fn a_hold_is_captured_once() {
+        assert_eq!(
+            capture(stored(HoldStatus::Held)),
+            Capture::Spend(hold(HoldStatus::Held))
+        );
+        assert_eq!(
+            capture(stored(HoldStatus::Captured)),
+            Capture::Repeat(hold(HoldStatus::Captured))
+        );
+    }
+
+    #[test]
+    fn a_released_or_voided_hold_is_never_captured() {
+        assert_eq!(capture(stored(HoldStatus::Released)), Capture::Released);
+        assert_eq!(capture(Some(Stored::Void)), Capture::Released);
+    }
+
+    #[test]
+    fn capturing_an_unknown_key_finds_nothing() {
+        assert_eq!(capture(None), Capture::NotFound);
+    }
+
+    #[test]
+    fn a_capture_spends_the_amount_once_without_touching_the_balance() {
+        let m = capture_movement("u", Money::from_cents(1999));
+        assert_eq!(m.balance, Money::ZERO);
+        assert_eq!(m.amount_spent, Money::from_cents(1999));
+        assert_eq!((m.purchases_count, m.sales_count), (1, 0));
+        assert_eq!(m.amount_gained, Money::ZERO);
     }
 
     #[test]

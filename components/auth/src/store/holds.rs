@@ -1,10 +1,11 @@
-//! Balance holds (`balance_holds`): a row per checkout id, taken and released in one
-//! transaction with the balance it moves. A voided key is a `released` row with no user and
+//! Balance holds (`balance_holds`): a row per checkout id, taken, released or captured in one
+//! transaction with the money it moves. A voided key is a `released` row with no user and
 //! amount 0.
 
 use super::{int, text};
 use crate::domain::holds::{
-    self, Hold, HoldReceipt, HoldStatus, Release, Stored, Take, hold_movement,
+    self, Capture, Hold, HoldReceipt, HoldStatus, Release, Stored, Take, capture_movement,
+    hold_movement,
 };
 use crate::domain::ledger::{LedgerKey, PositiveAmount, balance_allows};
 use crate::errors::StoreError;
@@ -150,6 +151,39 @@ pub fn release(db: &Connection, key: &LedgerKey, now: Timestamp) -> Result<Relea
             Ok(Released::NotFound)
         }
         Release::NotFound => Ok(Released::NotFound),
+    })
+}
+
+/// What capturing a hold did.
+#[derive(Debug)]
+pub enum Captured {
+    /// Captured now: the amount counts as spent and one purchase more.
+    Now(Hold),
+    /// Captured before: the same hold, nothing moved.
+    Before(Hold),
+    /// Released or voided: nothing moved.
+    Released,
+    /// No hold under the key: nothing moved, nothing recorded.
+    NotFound,
+    /// The hold's user was deleted since: nothing moved, the hold stays held.
+    UnknownUser(String),
+}
+
+/// Turns a held amount into its user's spend, once: the status and the counters change in one
+/// transaction, so a repeat (or a concurrent capture) finds it captured and adds nothing.
+pub fn capture(db: &Connection, key: &LedgerKey, now: Timestamp) -> Result<Captured, StoreError> {
+    super::transaction(db, |db| match holds::capture(find(db, key)?) {
+        Capture::Spend(hold) => {
+            if super::users::find_live(db, &hold.user_id)?.is_none() {
+                return Ok(Captured::UnknownUser(hold.user_id));
+            }
+            super::users::add_movement(db, &capture_movement(&hold.user_id, hold.amount), now)?;
+            settle(db, key, HoldStatus::Captured, now)?;
+            Ok(Captured::Now(hold.with_status(HoldStatus::Captured)))
+        }
+        Capture::Repeat(hold) => Ok(Captured::Before(hold)),
+        Capture::Released => Ok(Captured::Released),
+        Capture::NotFound => Ok(Captured::NotFound),
     })
 }
 

@@ -1,9 +1,11 @@
-//! Stock reservations: all SQL behind the catalog export's `reserve`, `commit` and `release`.
-//! Each runs in one `BEGIN IMMEDIATE` transaction, so concurrent calls queue on SQLite's write
-//! lock and every availability check sees the holds committed before it.
+//! Stock reservations: the SQL behind the catalog export's `get-many`, `reserve` and
+//! `release`, and the reservation rows `sales.rs` (`commit`, `restock`) shares. Each write runs
+//! in one `BEGIN IMMEDIATE` transaction, so concurrent calls queue on SQLite's write lock and
+//! every availability check sees the holds committed before it.
 
 use super::{HELD, int, text, transaction};
 use crate::domain::ReservationLines;
+use crate::domain::reservation::{self, Settle, State, Stored};
 use crate::errors::StoreError;
 use spin_sdk::sqlite3::Connection;
 use timestamp::Timestamp;
@@ -84,7 +86,7 @@ pub enum Reserved {
     InsufficientStock(String),
 }
 
-fn changes(db: &Connection) -> Result<i64, StoreError> {
+pub(super) fn changes(db: &Connection) -> Result<i64, StoreError> {
     let result = db.execute("SELECT changes() AS n", &[])?;
     Ok(result
         .rows()
@@ -129,11 +131,7 @@ pub fn reserve(
                 ],
             )?;
             if changes(db)? == 0 {
-                let found = db.execute(
-                    "SELECT 1 AS one FROM products WHERE id = ?",
-                    &[text(product_id)],
-                )?;
-                let outcome = if found.rows().next().is_some() {
+                let outcome = if product_exists(db, product_id)? {
                     Reserved::InsufficientStock(product_id.to_owned())
                 } else {
                     Reserved::UnknownProduct(product_id.to_owned())
@@ -154,32 +152,46 @@ pub fn reserve(
         )?;
         Ok(Reserved::Now)
     })
-    .or_else(|e: ReserveFailure| match e {
-        Refused(outcome) => Ok(outcome),
-        ReserveFailure::Store(e) => Err(e),
-    })
+    .or_else(Failure::answer)
 }
 
-/// A refusal rolls the transaction back but is not a storage failure.
-enum ReserveFailure {
-    Refused(Reserved),
+/// Whether a product has this id (tells a short product from a missing one).
+pub(super) fn product_exists(db: &Connection, id: &str) -> Result<bool, StoreError> {
+    let found = db.execute("SELECT 1 AS one FROM products WHERE id = ?", &[text(id)])?;
+    Ok(found.rows().next().is_some())
+}
+
+/// Why a transaction's work stopped: a refusal rolls the transaction back like a storage
+/// failure does, but is an answer (`T`), not an error.
+pub(super) enum Failure<T> {
+    Refused(T),
     Store(StoreError),
 }
-use ReserveFailure::Refused;
+use Failure::Refused;
 
-impl From<StoreError> for ReserveFailure {
+impl<T> Failure<T> {
+    /// The refusal as the answer; a storage failure stays one.
+    pub(super) fn answer(self) -> Result<T, StoreError> {
+        match self {
+            Refused(outcome) => Ok(outcome),
+            Failure::Store(e) => Err(e),
+        }
+    }
+}
+
+impl<T> From<StoreError> for Failure<T> {
     fn from(e: StoreError) -> Self {
-        ReserveFailure::Store(e)
+        Failure::Store(e)
     }
 }
 
-impl From<spin_sdk::sqlite3::Error> for ReserveFailure {
+impl<T> From<spin_sdk::sqlite3::Error> for Failure<T> {
     fn from(e: spin_sdk::sqlite3::Error) -> Self {
-        ReserveFailure::Store(e.into())
+        Failure::Store(e.into())
     }
 }
 
-/// What `commit` or `release` did.
+/// What `release` or `restock` did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Settled {
     /// Done now.
@@ -192,70 +204,62 @@ pub enum Settled {
     WrongState(&'static str),
 }
 
-fn state(db: &Connection, id: &str) -> Result<Option<(String, i64)>, StoreError> {
+/// Carries out a settling rule: `act` when it says so, the answer it names otherwise.
+pub(super) fn carry_out(
+    rule: Settle,
+    act: impl FnOnce() -> Result<(), StoreError>,
+) -> Result<Settled, StoreError> {
+    match rule {
+        Settle::Act => act().map(|()| Settled::Now),
+        Settle::Repeat => Ok(Settled::Before),
+        Settle::Unknown => Ok(Settled::Unknown),
+        Settle::WrongState(state) => Ok(Settled::WrongState(state)),
+    }
+}
+
+/// The reservation with this id, as the settling rules read it.
+pub(super) fn find(db: &Connection, id: &str) -> Result<Option<Stored>, StoreError> {
     let result = db.execute(
-        "SELECT state, expires_at FROM reservations WHERE id = ?",
+        "SELECT state, lines, expires_at FROM reservations WHERE id = ?",
         &[text(id)],
     )?;
-    Ok(result.rows().next().and_then(|r| {
-        Some((
-            r.get::<&str>("state")?.to_owned(),
-            r.get::<i64>("expires_at")?,
-        ))
+    let Some(row) = result.rows().next() else {
+        return Ok(None);
+    };
+    let bad = |what: &str| StoreError(format!("reservations row {id} has a bad {what}"));
+    Ok(Some(Stored {
+        state: row
+            .get::<&str>("state")
+            .and_then(State::parse)
+            .ok_or_else(|| bad("state"))?,
+        lines: row
+            .get::<&str>("lines")
+            .ok_or_else(|| bad("lines"))?
+            .to_owned(),
+        expires_at: Timestamp::from_millis(
+            row.get::<i64>("expires_at")
+                .ok_or_else(|| bad("expires_at"))?,
+        ),
     }))
 }
 
-/// Makes a held, unexpired reservation a sale: on-hand down, order count up, once.
-pub fn commit(db: &Connection, id: &str, now: Timestamp) -> Result<Settled, StoreError> {
-    transaction(db, |db| {
-        let Some((state, expires_at)) = state(db, id)? else {
-            return Ok(Settled::Unknown);
-        };
-        match state.as_str() {
-            "committed" => return Ok(Settled::Before),
-            "released" => return Ok(Settled::WrongState("released")),
-            _ if expires_at <= now.millis() => return Ok(Settled::WrongState("expired")),
-            _ => {}
-        }
-        db.execute(
-            "UPDATE products SET quantity = quantity - (SELECT l.quantity FROM reservation_lines l
-                 WHERE l.reservation_id = ? AND l.product_id = products.id),
-               order_count = order_count + 1,
-               updated_at = MAX(updated_at + 1, ?)
-             WHERE id IN (SELECT product_id FROM reservation_lines WHERE reservation_id = ?)",
-            &[text(id), int(now.millis()), text(id)],
-        )?;
-        db.execute(
-            "UPDATE reservation_lines SET active = 0 WHERE reservation_id = ?",
-            &[text(id)],
-        )?;
-        db.execute(
-            "UPDATE reservations SET state = 'committed' WHERE id = ?",
-            &[text(id)],
-        )?;
-        Ok(Settled::Now)
-    })
+/// Stops a reservation's lines counting against availability, and records its new state.
+pub(super) fn settle(db: &Connection, id: &str, state: State) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE reservation_lines SET active = 0 WHERE reservation_id = ?",
+        &[text(id)],
+    )?;
+    db.execute(
+        "UPDATE reservations SET state = ? WHERE id = ?",
+        &[text(state.as_str()), text(id)],
+    )?;
+    Ok(())
 }
 
 /// Returns a held reservation's stock, once.
 pub fn release(db: &Connection, id: &str) -> Result<Settled, StoreError> {
     transaction(db, |db| {
-        let Some((state, _)) = state(db, id)? else {
-            return Ok(Settled::Unknown);
-        };
-        match state.as_str() {
-            "released" => return Ok(Settled::Before),
-            "committed" => return Ok(Settled::WrongState("committed")),
-            _ => {}
-        }
-        db.execute(
-            "UPDATE reservation_lines SET active = 0 WHERE reservation_id = ?",
-            &[text(id)],
-        )?;
-        db.execute(
-            "UPDATE reservations SET state = 'released' WHERE id = ?",
-            &[text(id)],
-        )?;
-        Ok(Settled::Now)
+        let rule = reservation::release(find(db, id)?.as_ref());
+        carry_out(rule, || settle(db, id, State::Released))
     })
 }
