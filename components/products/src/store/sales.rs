@@ -39,7 +39,13 @@ pub fn commit(
 ) -> Result<Committed, StoreError> {
     transaction(db, |db| {
         match reservation::commit(find(db, id)?.as_ref(), lines, now) {
-            Commit::Held => sell_held(db, id, now)?,
+            Commit::Held => {
+                // A product deleted while it was held cannot be sold.
+                if let Some(gone) = first_missing(db, lines)? {
+                    return Err(Failure::Refused(Committed::UnknownProduct(gone)));
+                }
+                sell_held(db, id, now)?
+            }
             Commit::FromAvailable => sell_available(db, id, lines, now)?,
             Commit::Repeat => return Ok(Committed::Before),
             Commit::OtherLines => return Ok(Committed::OtherLines),
@@ -48,6 +54,16 @@ pub fn commit(
         Ok(Committed::Now)
     })
     .or_else(Failure::answer)
+}
+
+/// The first product of `lines` that no longer exists.
+fn first_missing(db: &Connection, lines: &ReservationLines) -> Result<Option<String>, StoreError> {
+    for (product_id, _) in lines.iter() {
+        if !product_exists(db, product_id)? {
+            return Ok(Some(product_id.to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 /// The units a held reservation holds leave the shelf; they were counted out of availability
