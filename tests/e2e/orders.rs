@@ -899,3 +899,49 @@ async fn an_order_that_breaks_a_rule_is_refused_and_nothing_is_stored() {
     let hundred = place(&app, &with("ok-100", many(100))).await;
     assert_eq!(hundred["lines"].as_array().map(Vec::len), Some(100));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_records_its_uncredited_sellers_once() {
+    let app = spawn_app_with_orders_probe().await;
+    let seller = new_admin(&app, "Sid").await;
+    let lamp = product(&seller, "Lamp", 20.0).await;
+    let buyer = app.new_user("Buyer").await;
+    let placed = place(
+        &app,
+        &new_order("chk-uncredited", &buyer.id, vec![line(&lamp, 1)]),
+    )
+    .await;
+    let id = placed["id"].as_str().expect("id");
+    assert_eq!(placed["uncreditedSellers"], json!([]));
+    let record = |sellers: Value| {
+        let path = format!("record-uncredited/{id}");
+        let app = &app;
+        async move { probe(app, Method::POST, &path, json!({ "sellerIds": sellers })).await }
+    };
+
+    let first = record(json!([seller.id])).await;
+    let again = record(json!([seller.id])).await;
+
+    assert_eq!(first["ok"]["uncreditedSellers"], json!([seller.id]));
+    assert_eq!(again, first, "recording again changes nothing");
+    assert_eq!(
+        get(&app, id).await["ok"]["uncreditedSellers"],
+        json!([seller.id])
+    );
+    let stranger = record(json!(["someone-else"])).await;
+    assert!(
+        stranger["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("invalid")),
+        "{stranger}"
+    );
+    let path = "record-uncredited/no-such-order";
+    let missing = probe(
+        &app,
+        Method::POST,
+        path,
+        json!({ "sellerIds": [seller.id] }),
+    )
+    .await;
+    assert_eq!(missing["error"], "not-found");
+}

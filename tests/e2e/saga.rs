@@ -348,6 +348,15 @@ async fn a_seller_deleted_before_payment_is_not_credited_and_the_order_completes
     assert_eq!(sales, 1);
     assert!(shop.email.sent_to(&p.lamp_seller.email).is_empty());
     assert_eq!(shop.email.sent().len(), 2, "the buyer and the other seller");
+    // The order keeps who was not paid.
+    let orders =
+        rusqlite::Connection::open(shop.app.app.state_dir().join("orders.db")).expect("orders.db");
+    let uncredited: String = orders
+        .query_row("SELECT uncredited_sellers FROM orders", [], |row| {
+            row.get(0)
+        })
+        .expect("the order");
+    assert_eq!(uncredited, json!([p.lamp_seller.id]).to_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

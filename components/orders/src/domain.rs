@@ -94,6 +94,8 @@ pub struct Order {
     pub total: Money,
     /// With their stored ids, in the order placed.
     pub lines: Vec<(String, Line)>,
+    /// Sellers of its lines the saga could not credit (deleted before the money moved).
+    pub uncredited_sellers: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -65,6 +65,7 @@ fn order_to(order: Order) -> wit::Order {
                 unit_price_cents: l.unit_price.cents().unsigned_abs(),
             })
             .collect(),
+        uncredited_sellers: order.uncredited_sellers,
         created_at_ms: order.created_at.millis(),
         updated_at_ms: order.updated_at.millis(),
     }
@@ -116,6 +117,32 @@ impl wit::Guest for Orders {
                 }
             }
         }
+    }
+
+    fn record_uncredited(
+        order_id: String,
+        seller_ids: Vec<String>,
+    ) -> Result<wit::Order, wit::OrderError> {
+        let db = store::open().map_err(storage)?;
+        // The outer result is storage, the inner the answer (a refusal writes nothing).
+        store::transaction(&db, |db| {
+            let Some(mut order) = store::find(db, &order_id)? else {
+                return Ok(Err(wit::OrderError::NotFound));
+            };
+            for seller in seller_ids {
+                if !order.lines.iter().any(|(_, l)| l.seller_id == seller) {
+                    return Ok(Err(wit::OrderError::Invalid(format!(
+                        "{seller} sold nothing in order {order_id}"
+                    ))));
+                }
+                if !order.uncredited_sellers.contains(&seller) {
+                    order.uncredited_sellers.push(seller);
+                }
+            }
+            store::set_uncredited(db, &order_id, &order.uncredited_sellers)?;
+            Ok(Ok(order_to(order)))
+        })
+        .map_err(storage)?
     }
 
     fn get(order_id: String) -> Result<Option<wit::Order>, wit::OrderError> {

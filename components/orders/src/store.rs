@@ -14,11 +14,12 @@ pub use sqlite_store::{StoreError, transaction};
 pub const DATABASE: &str = "orders";
 
 /// Every schema version in order. Append; never edit a released one.
-const MIGRATIONS: &[sqlite_store::Migration] = &[(
-    1,
-    &[
-        // One order per checkout: the unique checkout id makes placing idempotent.
-        "CREATE TABLE orders (
+const MIGRATIONS: &[sqlite_store::Migration] = &[
+    (
+        1,
+        &[
+            // One order per checkout: the unique checkout id makes placing idempotent.
+            "CREATE TABLE orders (
             id TEXT PRIMARY KEY,
             checkout_id TEXT NOT NULL UNIQUE,
             checkout_session_id TEXT NOT NULL,
@@ -27,10 +28,10 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[(
             total INTEGER NOT NULL CHECK (total >= 0),
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL)",
-        // The buyer's history, newest first, is an index walk.
-        "CREATE INDEX orders_buyer ON orders (buyer_id, created_at, id)",
-        // What was bought, frozen: name, image URLs (a JSON array), unit price and the seller.
-        "CREATE TABLE order_lines (
+            // The buyer's history, newest first, is an index walk.
+            "CREATE INDEX orders_buyer ON orders (buyer_id, created_at, id)",
+            // What was bought, frozen: name, image URLs (a JSON array), unit price and the seller.
+            "CREATE TABLE order_lines (
             id TEXT PRIMARY KEY,
             order_id TEXT NOT NULL REFERENCES orders (id),
             position INTEGER NOT NULL,
@@ -41,10 +42,18 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[(
             quantity INTEGER NOT NULL CHECK (quantity > 0),
             unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
             UNIQUE (order_id, position))",
-        // A seller's sales.
-        "CREATE INDEX order_lines_seller ON order_lines (seller_id, order_id)",
-    ],
-)];
+            // A seller's sales.
+            "CREATE INDEX order_lines_seller ON order_lines (seller_id, order_id)",
+        ],
+    ),
+    (
+        2,
+        &[
+            // Sellers the saga could not credit (deleted before the money moved): a JSON array.
+            "ALTER TABLE orders ADD COLUMN uncredited_sellers TEXT NOT NULL DEFAULT '[]'",
+        ],
+    ),
+];
 
 /// Opens the database, bringing its schema up to date first (idempotent).
 pub fn open() -> Result<Connection, StoreError> {
@@ -54,7 +63,7 @@ pub fn open() -> Result<Connection, StoreError> {
 }
 
 const ORDER_COLUMNS: &str = "o.id, o.checkout_id, o.checkout_session_id, o.buyer_id, o.status, \
-                             o.total, o.created_at, o.updated_at";
+                             o.total, o.uncredited_sellers, o.created_at, o.updated_at";
 
 fn bad(what: &str) -> StoreError {
     StoreError(format!("orders row has a bad {what}"))
@@ -76,6 +85,8 @@ fn decode_order(row: &Row<'_>) -> Result<Order, StoreError> {
         status: Status::parse(&text_col("status")?).ok_or_else(|| bad("status"))?,
         total: Money::from_cents(int_col("total")?),
         lines: Vec::new(),
+        uncredited_sellers: serde_json::from_str(&text_col("uncredited_sellers")?)
+            .map_err(|_| bad("uncredited_sellers"))?,
         created_at: Timestamp::from_millis(int_col("created_at")?),
         updated_at: Timestamp::from_millis(int_col("updated_at")?),
     })
@@ -211,6 +222,16 @@ pub fn set_status(
         ],
     )?;
     Ok(db.changes() == 1)
+}
+
+/// Replaces the order's uncredited sellers with `sellers` (the caller merged them).
+pub fn set_uncredited(db: &Connection, id: &str, sellers: &[String]) -> Result<(), StoreError> {
+    let json = serde_json::to_string(sellers).map_err(|e| StoreError(e.to_string()))?;
+    db.execute(
+        "UPDATE orders SET uncredited_sellers = ? WHERE id = ?",
+        &[text(&json), text(id)],
+    )?;
+    Ok(())
 }
 
 fn limit_offset(page: Option<PageRequest>) -> (i64, i64) {

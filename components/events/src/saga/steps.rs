@@ -226,7 +226,7 @@ fn uncharge_buyer(run: &mut Run) -> Result<String, StepError> {
 }
 
 /// Each seller of the frozen lines is credited with their lines, once per (saga, seller); a
-/// seller deleted since checkout is not credited, and the outcome records who.
+/// seller deleted since checkout is not credited, and the order records who.
 fn credit_sellers(run: &mut Run) -> Result<String, StepError> {
     let mut credited = Vec::new();
     let mut uncredited = Vec::new();
@@ -252,6 +252,12 @@ fn credit_sellers(run: &mut Run) -> Result<String, StepError> {
             Err(ApplyError::Storage(e)) => return Err(transient("crediting a seller", e)),
             Err(e) => return Err(StepError::Permanent(format!("crediting {seller}: {e:?}"))),
         }
+    }
+    if let Some(order_id) = run.order_id()
+        && !uncredited.is_empty()
+    {
+        orders::record_uncredited(order_id, &uncredited)
+            .map_err(|e| transient("recording the uncredited sellers", e))?;
     }
     Ok(json!({ "credited": credited, "uncredited": uncredited }).to_string())
 }
