@@ -284,3 +284,43 @@ async fn a_paid_checkout_shows_its_order_and_is_not_redriven_once_the_order_sett
     );
     assert_eq!(redrive_ok(app).await["republished"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_forgets_event_ids_after_a_month_so_it_stays_bounded() {
+    let shop = open_shop(&[]).await;
+    let app = &shop.app;
+    let old = FakeStripe::event_from(
+        "charge.refunded",
+        json!({ "id": "ch_1", "object": "charge" }),
+    );
+    deliver_ok(app, &old).await;
+    let inbox =
+        rusqlite::Connection::open(app.app.state_dir().join("checkout.db")).expect("checkout.db");
+    let count = |id: &str| -> i64 {
+        inbox
+            .query_row(
+                "SELECT count(*) FROM stripe_events WHERE id = ?",
+                [id],
+                |row| row.get(0),
+            )
+            .expect("a count")
+    };
+    let old_id = old["id"].as_str().expect("id");
+    assert_eq!(count(old_id), 1);
+    // Stripe stopped retrying it long ago: 31 days.
+    inbox
+        .execute(
+            "UPDATE stripe_events SET received_at = received_at - 31 * 86400000 WHERE id = ?",
+            [old_id],
+        )
+        .expect("ageing the row");
+
+    let new = FakeStripe::event_from(
+        "charge.refunded",
+        json!({ "id": "ch_2", "object": "charge" }),
+    );
+    deliver_ok(app, &new).await;
+
+    assert_eq!(count(old_id), 0, "forgotten");
+    assert_eq!(count(new["id"].as_str().expect("id")), 1, "remembered");
+}

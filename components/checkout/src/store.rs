@@ -14,12 +14,13 @@ pub use sqlite_store::{StoreError, transaction};
 pub const DATABASE: &str = "checkout";
 
 /// Every schema version in order. Append; never edit a released one.
-const MIGRATIONS: &[sqlite_store::Migration] = &[(
-    1,
-    &[
-        // One row per checkout, recorded before Stripe is called; `lines` is the frozen JSON
-        // the order is built from.
-        "CREATE TABLE checkouts (
+const MIGRATIONS: &[sqlite_store::Migration] = &[
+    (
+        1,
+        &[
+            // One row per checkout, recorded before Stripe is called; `lines` is the frozen JSON
+            // the order is built from.
+            "CREATE TABLE checkouts (
             id TEXT PRIMARY KEY,
             buyer_id TEXT NOT NULL,
             status TEXT NOT NULL CHECK (status IN ('creating', 'open', 'awaiting_payment',
@@ -36,19 +37,27 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[(
             settled_at INTEGER,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL)",
-        // A buyer has at most one checkout being created or open: a second replaces the first.
-        "CREATE UNIQUE INDEX checkouts_one_live ON checkouts (buyer_id)
+            // A buyer has at most one checkout being created or open: a second replaces the first.
+            "CREATE UNIQUE INDEX checkouts_one_live ON checkouts (buyer_id)
             WHERE status IN ('creating', 'open')",
-        "CREATE INDEX checkouts_status ON checkouts (status, updated_at)",
-        // Stripe events already handled: a redelivery finds its id and does nothing.
-        "CREATE TABLE stripe_events (
+            "CREATE INDEX checkouts_status ON checkouts (status, updated_at)",
+            // Stripe events already handled: a redelivery finds its id and does nothing.
+            "CREATE TABLE stripe_events (
             id TEXT PRIMARY KEY,
             type TEXT NOT NULL,
             received_at INTEGER NOT NULL)",
-        outbox::SCHEMA[0],
-        outbox::SCHEMA[1],
-    ],
-)];
+            outbox::SCHEMA[0],
+            outbox::SCHEMA[1],
+        ],
+    ),
+    (
+        2,
+        &[
+            // The inbox is pruned by age (`forget_events`).
+            "CREATE INDEX stripe_events_received ON stripe_events (received_at)",
+        ],
+    ),
+];
 
 /// Opens the database, bringing its schema up to date first (idempotent).
 pub fn open() -> Result<Connection, StoreError> {
@@ -227,6 +236,20 @@ pub fn record_event(
         &[text(id), text(kind), int(now.millis())],
     )?;
     Ok(db.changes() == 1)
+}
+
+/// How long a handled event id is remembered: Stripe retries a delivery for up to 3 days, so
+/// a redelivery never outlives this, and the inbox stays bounded by a month of events.
+const REMEMBER_EVENTS_MILLIS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// Forgets handled event ids older than [`REMEMBER_EVENTS_MILLIS`] (a few per call).
+pub fn forget_events(db: &Connection, now: Timestamp) -> Result<(), StoreError> {
+    db.execute(
+        "DELETE FROM stripe_events WHERE id IN (SELECT id FROM stripe_events
+             WHERE received_at < ? ORDER BY received_at LIMIT 100)",
+        &[int(now.millis() - REMEMBER_EVENTS_MILLIS)],
+    )?;
+    Ok(())
 }
 
 /// Checkouts paid at or before `quiet_before` (the saga had time to move them) whose order is

@@ -49,6 +49,9 @@ pub async fn stripe_webhook(req: Request) -> Result<Response, CheckoutError> {
         };
         apply(db, &event.kind, session, checkout, now)
     })?;
+    if let Err(e) = store::forget_events(&db, now) {
+        eprintln!("stripe inbox not pruned: {e}");
+    }
     match effect {
         Effect::None => {}
         Effect::Publish => {
