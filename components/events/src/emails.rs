@@ -75,9 +75,10 @@ fn line_row(line: &Line) -> String {
 const TABLE_HEAD: &str =
     "<table><tr><th>Product</th><th>Quantity</th><th>Price each</th><th>Subtotal</th></tr>";
 
-/// "You made a purchase!": the buyer's lines and a link to the order.
-pub fn purchase(to: &str, name: &str, start: &SagaStart, order_id: &str) -> Email {
-    let link = format!("{}/orders/{order_id}", config::frontend_base_url());
+/// "You made a purchase!": the buyer's lines and a link to the order on the storefront at
+/// `frontend` (no trailing slash).
+pub fn purchase(to: &str, name: &str, start: &SagaStart, frontend: &str, order_id: &str) -> Email {
+    let link = format!("{frontend}/orders/{order_id}");
     let lines: Vec<&Line> = start.lines.iter().collect();
     Email {
         to: to.to_owned(),
@@ -205,12 +206,23 @@ mod tests {
 
     #[test]
     fn what_users_wrote_is_escaped_in_html() {
-        let email = purchase("b@example.com", "Eve <b>", &start(), "o1");
+        let email = purchase(
+            "b@example.com",
+            "Eve <b>",
+            &start(),
+            "https://shop.example",
+            "o1",
+        );
         assert!(!email.html.contains("<script>"), "{}", email.html);
         assert!(email.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(email.html.contains("Hi Eve &lt;b&gt;,"));
         assert!(email.html.contains("Vase &amp; Co"));
         assert!(email.html.contains("Total: $53.48"));
+        assert!(
+            email
+                .text
+                .contains("See your order: https://shop.example/orders/o1")
+        );
         assert!(
             email
                 .text

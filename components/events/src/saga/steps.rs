@@ -4,8 +4,8 @@
 
 use super::{Run, Step};
 use crate::emails::{self, Email};
-use crate::outbound;
 use crate::retry::StepError;
+use crate::{config, outbound};
 use commerce_wit::events::reen::cart::cart;
 use commerce_wit::events::reen::catalog::catalog;
 use commerce_wit::events::reen::identity::identity::{self, ApplyError, HoldError, Movement};
@@ -301,7 +301,8 @@ fn email_buyer(run: &mut Run) -> Result<String, StepError> {
     let Some((to, name)) = buyer(run)?.and_then(|u| Some((u.email?, u.name))) else {
         return Ok("no address".into());
     };
-    let email = emails::purchase(&to, &name, run.start, &order_id);
+    let frontend = config::frontend_base_url();
+    let email = emails::purchase(&to, &name, run.start, &frontend, &order_id);
     deliver(&email, &format!("saga:{}:email:buyer", run.id()))
 }
 
