@@ -293,6 +293,11 @@ async fn assert_completed_once(shop: &Shop, scene: &Scene<'_>, event: &Value) {
         ),
         1
     );
+    assert_eq!(
+        redrive_ok(&shop.app).await["deletions"],
+        0,
+        "the re-drive reaches auth and finds nothing pending"
+    );
     assert_deleted(&shop.app, scene).await;
 }
 
