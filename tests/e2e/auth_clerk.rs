@@ -10,7 +10,8 @@ use crate::helpers::{JWT_SECRET, TestApp, spawn_app};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-async fn deliver(app: &TestApp, hook: &fake_clerk::Webhook) -> Response {
+/// Delivers a signed Clerk webhook as Svix does.
+pub async fn deliver(app: &TestApp, hook: &fake_clerk::Webhook) -> Response {
     let mut request = app
         .request(Method::POST, "/api/v1/webhooks/clerk")
         .header("content-type", "application/json")

@@ -7,6 +7,7 @@ mod fake_stripe;
 mod helpers;
 mod host;
 
+mod account_deletion;
 mod auth_clerk;
 mod auth_sessions;
 mod auth_takeover;

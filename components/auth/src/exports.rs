@@ -1,12 +1,13 @@
 //! The `reen:identity/identity` WIT export: user look-ups, money movements applied once per
-//! key, and checkout's balance holds captured or released, over the same domain and store
-//! functions as the HTTP routes. Composed into an orchestrator it runs with that component's
-//! grants (the `auth` sqlite label).
+//! key, checkout's balance holds captured or released, and account deletions completed, over
+//! the same domain and store functions as the HTTP routes. Composed into an orchestrator it
+//! runs with that component's grants (the `auth` sqlite label, the `identity` store).
 
 use crate::domain::holds::Hold;
 use crate::domain::ledger::{Balances, LedgerKey, Movement, users_of};
 use crate::domain::user::User;
 use crate::errors::StoreError;
+use crate::store::deletions::Completion;
 use crate::store::holds::{Captured, Released};
 use crate::store::ledger::{Applied, Reversed};
 use crate::store::{self};
@@ -134,6 +135,20 @@ impl Guest for Identity {
         let anonymous = store::users::ensure_anonymous(&db, Timestamp::now()).map_err(storage)?;
         store::projection::publish(&db, &anonymous).map_err(storage)?;
         Ok(anonymous.id)
+    }
+
+    fn complete_deletion(user_id: String) -> Result<wit::Deletion, StorageError> {
+        let db = store::open().map_err(storage)?;
+        match store::deletions::complete(&db, &user_id, Timestamp::now()).map_err(storage)? {
+            Completion::Now(user) => {
+                // Withdrawn when the deletion was requested; again here, in case that write
+                // was lost (it is idempotent).
+                store::projection::withdraw(&user).map_err(storage)?;
+                Ok(wit::Deletion::Completed)
+            }
+            Completion::Before => Ok(wit::Deletion::AlreadyCompleted),
+            Completion::NotRequested => Ok(wit::Deletion::NotRequested),
+        }
     }
 
     fn capture_hold(key: String) -> Result<wit::Hold, HoldError> {

@@ -12,7 +12,7 @@ mod store;
 
 use errors::AuthError;
 use http_kit::{Cors, RequestContext, RequestError, segments};
-use routes::{clerk, fees, holds, session, users};
+use routes::{clerk, deletions, fees, holds, session, users};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 use std::rc::Rc;
@@ -49,6 +49,9 @@ async fn route(req: Request, ctx: Rc<RequestContext>) -> Result<Response, AuthEr
         (Method::Delete, ["internal", "v1", "fees", key]) => fees::refund(key).await,
         (Method::Put, ["internal", "v1", "holds", key]) => holds::hold(req, key).await,
         (Method::Delete, ["internal", "v1", "holds", key]) => holds::release(key).await,
+        (Method::Post, ["internal", "v1", "account-deletions", "redrive"]) => {
+            deletions::redrive(req).await
+        }
         _ => Err(RequestError::NoRoute {
             method: method.to_string(),
             path: path.clone(),

@@ -1,6 +1,7 @@
 //! The handlers, one function per route: parse, domain, store, respond.
 
 pub mod clerk;
+pub mod deletions;
 pub mod fees;
 pub mod holds;
 pub mod session;

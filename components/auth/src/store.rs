@@ -4,6 +4,7 @@
 //! writers queue on SQLite's lock instead of failing half-way).
 
 pub mod clerk;
+pub mod deletions;
 pub mod holds;
 pub mod ledger;
 mod migrations;

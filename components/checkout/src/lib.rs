@@ -2,10 +2,11 @@
 //! cart from the catalog, holds its stock (`reen:catalog/catalog`) and total (auth's hold
 //! endpoint) and creates a Stripe Checkout Session; Stripe's signed webhook marks checkouts
 //! paid and records the saga start in the outbox, published on the events channel; the
-//! re-drive republishes what did not move. Routes are in `api-contract.md` §5; this file only
+//! re-drive republishes what did not move (account deletions pending at auth included). Routes are in `api-contract.md` §5; this file only
 //! routes.
 
 mod config;
+mod deletions;
 mod domain;
 mod errors;
 mod holds;

@@ -1,13 +1,16 @@
 //! REEN Commerce `events` component, the Redis-triggered orchestrator on the events channel:
-//! a paid checkout's saga start (`checkout.paid`) runs or resumes the order saga (`saga`), and
-//! `product.removed` takes the product out of every cart. It reaches the domains only through
+//! a paid checkout's saga start (`checkout.paid`) runs or resumes the order saga (`saga`),
+//! `product.removed` takes the product out of every cart, and `account.deleted` runs an
+//! account's deletion across the domains (`deletion`). It reaches the domains only through
 //! their WIT exports, composed into it (a Redis-triggered component cannot chain).
 //!
 //! Spin drops a message whose handler fails and never redelivers it, so nothing here relies on
-//! the message: the saga's state is in its database, and what is left undone is picked up when
-//! checkout's re-drive publishes the start again.
+//! the message: the saga's state is in its database, a deletion stays pending in auth's, and
+//! what is left undone is picked up when the re-drive publishes the start or the deletion
+//! again.
 
 mod config;
+mod deletion;
 mod emails;
 mod message;
 mod outbound;
@@ -31,6 +34,7 @@ fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
         }
         Ok(Message::SagaStart(start)) => saga::run(start),
         Ok(Message::ProductRemoved { product_id }) => remove_from_carts(&product_id),
+        Ok(Message::AccountDeleted { user_id }) => deletion::run(&user_id),
         Ok(Message::Other(_)) => Ok(()),
     }
 }

@@ -1,6 +1,7 @@
 //! The messages this component handles from the events channel, parsed once at the edge: a
-//! saga start (`checkout.paid`, published by checkout) and `product.removed` (published by
-//! products). Every event is one flat JSON object with a `type` (README "Domain events").
+//! saga start (`checkout.paid`, published by checkout), `product.removed` (published by
+//! products) and `account.deleted` (published by auth). Every event is one flat JSON object
+//! with a `type` (README "Domain events").
 
 use money::Money;
 use serde::{Deserialize, Serialize};
@@ -92,6 +93,8 @@ pub enum Message {
     SagaStart(SagaStart),
     /// `product.removed`: take the product out of every cart.
     ProductRemoved { product_id: String },
+    /// `account.deleted`: clear the user's cart, remove their products, complete the deletion.
+    AccountDeleted { user_id: String },
     /// Any other type: not for this component.
     Other(String),
 }
@@ -106,6 +109,12 @@ struct Envelope {
 #[serde(rename_all = "camelCase")]
 struct ProductRemoved {
     product_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountDeleted {
+    user_id: String,
 }
 
 /// Parses a message; `Err` says why it is unusable (it is then logged and dropped: a
@@ -125,6 +134,16 @@ pub fn parse(bytes: &[u8]) -> Result<Message, String> {
                 serde_json::from_slice(bytes).map_err(|e| format!("product.removed: {e}"))?;
             Ok(Message::ProductRemoved {
                 product_id: removed.product_id,
+            })
+        }
+        "account.deleted" => {
+            let deleted: AccountDeleted =
+                serde_json::from_slice(bytes).map_err(|e| format!("account.deleted: {e}"))?;
+            if deleted.user_id.is_empty() {
+                return Err("account.deleted: no user id".into());
+            }
+            Ok(Message::AccountDeleted {
+                user_id: deleted.user_id,
             })
         }
         other => Ok(Message::Other(other.to_owned())),
@@ -185,5 +204,19 @@ mod tests {
             }
         );
         assert!(parse(b"PING").is_err());
+    }
+
+    #[test]
+    fn an_account_deletion_names_its_user() {
+        let event = br#"{"type":"account.deleted","id":"e2","userId":"u7",
+                         "occurredAt":"2026-05-01T12:00:00.000Z"}"#;
+        assert_eq!(
+            parse(event).unwrap(),
+            Message::AccountDeleted {
+                user_id: "u7".into()
+            }
+        );
+        assert!(parse(br#"{"type":"account.deleted","userId":""}"#).is_err());
+        assert!(parse(br#"{"type":"account.deleted","id":"e3"}"#).is_err());
     }
 }

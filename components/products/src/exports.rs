@@ -1,7 +1,9 @@
-//! The `reen:catalog/catalog` WIT export: product look-ups and stock reservations over the
-//! same domain and store functions as the HTTP routes. Composed into an orchestrator it runs
-//! with that component's grants: the `products` sqlite label only (a stock change makes cached
-//! reads stale in its own transaction, `cache.rs`).
+//! The `reen:catalog/catalog` WIT export: product look-ups, stock reservations and the removal
+//! of a deleted seller's products, over the same domain and store functions as the HTTP
+//! routes. Composed into an orchestrator it runs with that component's grants: the `products`
+//! sqlite label (a change makes cached reads stale in its own transaction, `cache.rs`), and
+//! for `remove-seller-products` the events channel (`redis_url`, `events_channel`) its
+//! `product.removed` events are relayed to.
 
 use crate::domain::ReservationLines;
 use crate::errors::StoreError;
@@ -9,7 +11,7 @@ use crate::store::reservations::{Reserved, Settled};
 use crate::store::sales::{self, Committed};
 use crate::store::{self, reservations};
 use commerce_wit::products::exports::reen::catalog::catalog::{
-    Guest, Line, ProductSummary, ReserveError, SettleError,
+    Guest, Line, ProductSummary, ReserveError, SellerRemoval, SettleError,
 };
 use timestamp::Timestamp;
 
@@ -94,6 +96,40 @@ impl Guest for Catalog {
         let db = store::open().map_err(storage)?;
         let outcome = reservations::release(&db, &reservation_id).map_err(storage)?;
         settled(&reservation_id, outcome)
+    }
+
+    /// Each product goes as the seller's own `DELETE /products/:id` takes it
+    /// (`store::delete_product` or `store::reassign_product`, each recording
+    /// `product.removed`), all in one transaction; the events are relayed after the commit.
+    fn remove_seller_products(
+        seller_id: String,
+        anonymous_id: String,
+    ) -> Result<SellerRemoval, String> {
+        if seller_id.is_empty() || anonymous_id.is_empty() || seller_id == anonymous_id {
+            return Err("remove-seller-products needs a seller and another owner".into());
+        }
+        let db = store::open().map_err(|e| e.0)?;
+        let now = Timestamp::now();
+        let removal = store::transaction(&db, |db| {
+            let mut removal = SellerRemoval {
+                deleted: Vec::new(),
+                anonymized: Vec::new(),
+            };
+            for product in store::products_of(db, &seller_id)? {
+                if product.order_count > 0 {
+                    store::reassign_product(db, &product.id, &anonymous_id, now)?;
+                    removal.anonymized.push(product.id);
+                } else {
+                    store::delete_product(db, &product.id, now)?;
+                    removal.deleted.push(product.id);
+                }
+            }
+            Ok::<_, StoreError>(removal)
+        })
+        .map_err(|e| e.0)?;
+        // With the grants of the component this runs in (the events component's Redis).
+        outbox::relay(&db);
+        Ok(removal)
     }
 }
 

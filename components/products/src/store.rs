@@ -373,6 +373,13 @@ pub fn reassign_product(
     record_removed(db, id, "anonymized", now)
 }
 
+/// Every product `seller_id` owns, oldest first.
+pub fn products_of(db: &Connection, seller_id: &str) -> Result<Vec<Product>, StoreError> {
+    let sql = format!("{} WHERE admin_id = ? ORDER BY created_at, id", select());
+    let result = db.execute(&sql, &[int(Timestamp::now().millis()), text(seller_id)])?;
+    result.rows().map(|row| decode(&row)).collect()
+}
+
 /// The `WHERE` clause and its parameters for `filter`.
 fn conditions(filter: &ListFilter, stock: Stock) -> (String, Vec<Value>) {
     let mut clauses: Vec<String> = Vec::new();

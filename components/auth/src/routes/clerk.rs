@@ -9,7 +9,8 @@ use crate::domain::clerk::{ClerkEvent, ClerkId};
 use crate::domain::svix::{self, SignatureError, SvixHeaders};
 use crate::domain::user::User;
 use crate::errors::AuthError;
-use crate::store::users::{ClerkLookup, ClerkUpsert, DeletionSource};
+use crate::store::deletions::DeletionSource;
+use crate::store::users::{ClerkLookup, ClerkUpsert};
 use crate::store::{self};
 use http_kit::json;
 use serde_json::json;
@@ -121,7 +122,7 @@ pub async fn webhook(req: Request) -> Result<Response, AuthError> {
     })?;
     match effect {
         Effect::Publish(user) => store::projection::publish(&db, &user)?,
-        Effect::Deleted(user) => account_deleted(&user)?,
+        Effect::Deleted(user) => account_deleted(&db, &user)?,
         Effect::None => {}
     }
     Ok(json(200, &json!({ "received": true })))

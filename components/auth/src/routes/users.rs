@@ -3,12 +3,14 @@
 use super::caller;
 use crate::domain::user::{ADMIN_UPGRADE_PRICE, RequestedRole, User, UserName};
 use crate::errors::AuthError;
-use crate::store::users::{DeletionSource, RoleOutcome};
+use crate::store::deletions::DeletionSource;
+use crate::store::users::RoleOutcome;
 use crate::store::{self, DATABASE};
 use http_kit::{RequestContext, json, parse_json};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
+use spin_sdk::sqlite3::Connection;
 use timestamp::Timestamp;
 
 #[derive(Debug, Deserialize)]
@@ -97,8 +99,8 @@ pub async fn rename_me(req: Request, ctx: &RequestContext) -> Result<Response, A
     .await
 }
 
-/// DELETE /api/v1/auth/users/me — 202: the account is marked deleted and the request recorded;
-/// the cross-domain part runs elsewhere (see `request_account_cleanup`).
+/// DELETE /api/v1/auth/users/me — 202: the account is marked deleted and the cross-domain
+/// deletion requested (see [`account_deleted`]); the events component completes it.
 pub async fn delete_me(req: Request, ctx: &RequestContext) -> Result<Response, AuthError> {
     let db = store::open()?;
     let me = caller(&req, ctx, &db).await?;
@@ -110,39 +112,28 @@ pub async fn delete_me(req: Request, ctx: &RequestContext) -> Result<Response, A
     .await
 }
 
-/// Marks the account deleted (sessions revoked and the request recorded, in one transaction)
-/// and finishes with [`account_deleted`]. Idempotent.
-fn delete_account(
-    db: &spin_sdk::sqlite3::Connection,
-    user_id: &str,
-    source: DeletionSource,
-) -> Result<(), AuthError> {
+/// Marks the account deleted (sessions revoked, the request and its `account.deleted` event
+/// recorded, in one transaction) and finishes with [`account_deleted`]. Idempotent.
+fn delete_account(db: &Connection, user_id: &str, source: DeletionSource) -> Result<(), AuthError> {
     let now = Timestamp::now();
     let deleted = store::transaction(db, |db| {
         store::users::mark_deleted(db, user_id, source, now)
     })?;
     match deleted {
-        Some(user) => account_deleted(&user),
+        Some(user) => account_deleted(db, &user),
         None => Ok(()),
     }
 }
 
 /// After a deletion committed: the projection is withdrawn so every guard refuses the user,
-/// and the cross-domain flow is asked for.
-pub fn account_deleted(user: &User) -> Result<(), AuthError> {
-    store::projection::withdraw(user)?;
-    request_account_cleanup(&user.id);
-    Ok(())
-}
-
-/// SEAM for the events issue (api-contract §7, account deletion): clearing the user's cart,
-/// removing their products from every cart, deleting or anonymizing their products, then
-/// deleting the user. Nothing of that happens yet: the request stays `pending` in
-/// `account_deletions` (written in the same transaction as the deletion mark), where the
-/// events component will pick it up (outbox) and report completion. Deliberately no claim of
-/// success here.
-fn request_account_cleanup(user_id: &str) {
-    eprintln!(
-        "account deletion of {user_id} recorded as pending; cross-domain cleanup not wired yet"
-    );
+/// and `account.deleted` goes to the events channel, whose `events` component clears the
+/// carts, removes the products and completes the deletion (api-contract §7). The publish is
+/// best effort: an event Redis did not take waits in the outbox, and the re-drive
+/// (`routes::deletions`) sends a pending deletion again.
+pub fn account_deleted(db: &Connection, user: &User) -> Result<(), AuthError> {
+    let withdrawn = store::projection::withdraw(user);
+    // The event goes out whether or not the withdrawal failed (a 500 then, for the client to
+    // retry); completing the deletion withdraws again.
+    outbox::relay(db);
+    Ok(withdrawn?)
 }

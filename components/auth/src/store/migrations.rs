@@ -100,4 +100,17 @@ pub const MIGRATIONS: &[sqlite_store::Migration] = &[
                 OR (user_id IS NULL AND amount = 0 AND state = 'released')))",
         ],
     ),
+    (
+        5,
+        &[
+            // Account deletion across the domains (`store::deletions`): `account.deleted` is
+            // recorded in the outbox with the deletion mark, the events component completes it
+            // (`completed`, with its time), and the re-drive finds the pending ones.
+            outbox::SCHEMA[0],
+            outbox::SCHEMA[1],
+            "ALTER TABLE account_deletions ADD COLUMN completed_at INTEGER",
+            "CREATE INDEX account_deletions_pending ON account_deletions (requested_at)
+            WHERE status = 'pending'",
+        ],
+    ),
 ];

@@ -145,3 +145,18 @@ pub fn revoke_all(db: &Connection, user_id: &str, now: Timestamp) -> Result<(), 
     )?;
     Ok(())
 }
+
+/// Deletes every refresh family of a user and its tokens (a completed account deletion; they
+/// were revoked when it was requested).
+pub fn forget_all(db: &Connection, user_id: &str) -> Result<(), StoreError> {
+    db.execute(
+        "DELETE FROM refresh_tokens WHERE family_id IN
+            (SELECT id FROM token_families WHERE user_id = ?)",
+        &[text(user_id)],
+    )?;
+    db.execute(
+        "DELETE FROM token_families WHERE user_id = ?",
+        &[text(user_id)],
+    )?;
+    Ok(())
+}

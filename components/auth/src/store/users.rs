@@ -1,5 +1,6 @@
 //! The `users` table.
 
+use super::deletions::DeletionSource;
 use super::{int, opt_text, text};
 use crate::domain::clerk::ClerkProfile;
 use crate::domain::password::PasswordDigest;
@@ -356,17 +357,9 @@ fn take_over_password_account(
     Ok(())
 }
 
-/// Where a deletion was asked for.
-#[derive(Debug, Clone, Copy)]
-pub enum DeletionSource {
-    /// `DELETE /auth/users/me`.
-    User,
-    /// Clerk's `user.deleted` webhook.
-    Clerk,
-}
-
-/// Marks a user deleted and records the deletion request, to run inside a transaction.
-/// Returns the user as they were, or `None` if there was no live user.
+/// Marks a user deleted and records the deletion request with its `account.deleted` event
+/// (`deletions::request`), to run inside a transaction. Returns the user as they were, or
+/// `None` if there was no live user.
 pub fn mark_deleted(
     db: &Connection,
     id: &str,
@@ -380,16 +373,31 @@ pub fn mark_deleted(
         "UPDATE users SET deleted_at = ?, updated_at = ? WHERE id = ?",
         &[int(now.millis()), int(now.millis()), text(id)],
     )?;
-    let source = match source {
-        DeletionSource::User => "user",
-        DeletionSource::Clerk => "clerk",
+    super::deletions::request(db, id, source, now)?;
+    super::sessions::revoke_all(db, id, now)?;
+    Ok(Some(user))
+}
+
+/// The name a deleted user's row keeps once their deletion completed.
+const ERASED_NAME: &str = "Deleted user";
+
+/// Erases what identified a deleted user (name, email, password), keeping the row as a
+/// tombstone: its id and Clerk id stay (inside a transaction). Returns the user as they were;
+/// `None` when no deleted user has this id.
+pub fn erase_deleted(
+    db: &Connection,
+    id: &str,
+    now: Timestamp,
+) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ? AND deleted_at IS NOT NULL");
+    let Some(user) = one(db, &sql, &[text(id)])? else {
+        return Ok(None);
     };
     db.execute(
-        "INSERT INTO account_deletions (user_id, source, requested_at) VALUES (?, ?, ?)
-         ON CONFLICT (user_id) DO NOTHING",
-        &[text(id), text(source), int(now.millis())],
+        "UPDATE users SET name = ?, email = NULL, password_hash = NULL, updated_at = ?
+         WHERE id = ?",
+        &[text(ERASED_NAME), int(now.millis()), text(id)],
     )?;
-    super::sessions::revoke_all(db, id, now)?;
     Ok(Some(user))
 }
 

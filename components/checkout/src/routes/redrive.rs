@@ -1,12 +1,13 @@
 //! `POST /api/v1/checkout/redrive`: what a scheduler calls (a Kubernetes CronJob, a cron on
 //! the host) so that nothing paid is lost to a dropped Redis message or a crash: paid checkouts
 //! whose order has not settled after the quiet period get their saga start again, holds that
-//! failed to be given back are given back, and every pending outbox row is published.
-//! Idempotent: the saga is idempotent per checkout id, releases per key.
+//! failed to be given back are given back, every pending outbox row is published, and auth
+//! sends the account deletions still pending after the quiet period again (`deletions.rs`).
+//! Idempotent: the saga is idempotent per checkout id, releases per key, a deletion per user.
 
 use super::{give_back, quiet_millis, redrive_one};
 use crate::errors::CheckoutError;
-use crate::{config, store};
+use crate::{config, deletions, store};
 use http_kit::json;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
@@ -30,7 +31,9 @@ fn authorized(req: &Request, secret: &str) -> bool {
 }
 
 /// POST /api/v1/checkout/redrive — `Authorization: Bearer <redrive_secret>`; 200
-/// `{republished, released, published, pending}`.
+/// `{republished, released, published, pending, deletions}` (`deletions`: how many pending
+/// account deletions auth sent again; `null` when auth could not be asked, logged, and the
+/// next call asks again).
 pub async fn redrive(req: Request) -> Result<Response, CheckoutError> {
     let secret = config::redrive_secret()?;
     if !authorized(&req, &secret) {
@@ -50,6 +53,13 @@ pub async fn redrive(req: Request) -> Result<Response, CheckoutError> {
         give_back(&db, &checkout.id).await;
     }
     let relayed = outbox::relay(&db);
+    let deletions = match deletions::redrive(quiet_before).await {
+        Ok(n) => Some(n),
+        Err(e) => {
+            eprintln!("checkout: account deletions not re-driven (the next call asks again): {e}");
+            None
+        }
+    };
     Ok(json(
         200,
         &json!({
@@ -57,6 +67,7 @@ pub async fn redrive(req: Request) -> Result<Response, CheckoutError> {
             "released": unreleased.len(),
             "published": relayed.published,
             "pending": relayed.pending,
+            "deletions": deletions,
         }),
     ))
 }
