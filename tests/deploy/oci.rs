@@ -115,18 +115,18 @@ async fn the_app_pushed_to_an_oci_registry_runs_from_there() {
     let Some(objects) = deploy_objects(test) else {
         return;
     };
-    build_components();
     let registry = Registry::start(&registry).await;
     let reference = registry.reference("reen-commerce", "0.1.0");
 
-    // README: `spin registry push --insecure <reference>` from the repository root (plain HTTP
-    // to a registry without TLS; a real registry needs neither flag, after `spin registry login`).
+    // README: `spin registry push --build --insecure <reference>` from the repository root:
+    // `spin build` (every component's build command), then the push, over plain HTTP to a
+    // registry without TLS (`--insecure`; a real registry needs it not, after `spin registry
+    // login`).
     let home = tempfile::tempdir().expect("a temp dir");
     let pushed = Command::new(&spin)
-        .args(["registry", "push", "--insecure", &reference])
+        .args(["registry", "push", "--build", "--insecure", &reference])
         .current_dir(repo_root())
         .env("SPIN_HOME", home.path())
-        .env_remove("SPIN_ALWAYS_BUILD")
         .output()
         .expect("spin runs");
     assert!(
@@ -238,15 +238,4 @@ async fn get_json(url: &str) -> Value {
     let res = reqwest::get(url).await.expect("the app answers");
     assert_eq!(res.status(), 200, "GET {url}");
     res.json().await.expect("JSON")
-}
-
-/// Runs every component's build command once, like `spin build`, so the pushed `.wasm` files
-/// are the current sources.
-fn build_components() {
-    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let manifest = reen_host::manifest::Manifest::load(&repo_root().join("spin.toml"))
-            .expect("spin.toml loads");
-        reen_host::builder::build_all(&manifest).expect("components build");
-    });
 }
