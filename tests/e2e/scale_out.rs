@@ -1,17 +1,16 @@
 //! Scale-out on one machine, for real (README "Deploy", "Scale-out"): two app processes of
 //! the run's host on different ports sharing one state directory (the SQLite files) and one
-//! redis-server, behind Debian's nginx on loopback, declared the app's trusted proxy. Only one
-//! process runs the Redis-triggered `events` component: every subscriber of a pub/sub channel
-//! gets every message.
+//! redis-server (the events channel, and the key-value stores: `type = "redis"`, one Redis
+//! database per store, as in `deploy/runtime-config.toml`), behind Debian's nginx on loopback,
+//! declared the app's trusted proxy. Only one process runs the Redis-triggered `events`
+//! component: every subscriber of a pub/sub channel gets every message.
 //!
 //! - On Spin (`REEN_TEST_HOST=spin`) it is the SpinKube layout of `deploy/`: two replicas run
 //!   every component but `events` (`spin up -c <id>...`, the selective deployment the
-//!   SpinApp's `components` asks of the shim), a third process runs `events` alone (`-c
-//!   events`), and the key-value stores are on Redis (`type = "redis"`, one Redis database per
-//!   store, as in `deploy/runtime-config.toml`).
-//! - On reen-host, which implements neither `-c` nor Redis key-value stores: the first process
-//!   runs the whole app, the second the app without `events` (`spin.toml` less its events
-//!   section), and the key-value stores are the shared SQLite files of `runtime-config.toml`.
+//!   SpinApp's `components` asks of the shim) and a third process runs `events` alone (`-c
+//!   events`).
+//! - On reen-host, which has no `-c`: the first process runs the whole app, the second the app
+//!   without `events` (`spin.toml` less its events section).
 //!
 //! Through the balancer: a shopper's journey to a COMPLETED order, the sign-in throttle seeing
 //! each client's own address, refresh-token rotation and reuse detection across replicas, and
@@ -102,10 +101,10 @@ async fn cluster(test: &str) -> Option<Cluster> {
         .flat_map(|id| ["-c".to_owned(), id.clone()])
         .collect();
 
+    let config = config_dir.path().join("runtime-config.toml");
+    std::fs::write(&config, runtime_config_with_redis_stores(&redis)).expect("writing");
     let (first, second, events_alone) = match host::host() {
         Host::Spin => {
-            let config = config_dir.path().join("runtime-config.toml");
-            std::fs::write(&config, runtime_config_with_redis_stores(&redis)).expect("writing");
             let first = spawn_replica(
                 manifest.clone(),
                 config.clone(),
@@ -127,7 +126,6 @@ async fn cluster(test: &str) -> Option<Cluster> {
             (first, second, Some(events))
         }
         Host::ReenHost => {
-            let config = repo_root().join("runtime-config.toml");
             let first = spawn_replica(
                 manifest.clone(),
                 config.clone(),
