@@ -6,7 +6,7 @@ use crate::allowed_hosts::{AllowedHosts, is_skipped_template_result};
 use crate::bindings::redis_handler::RedisHandlerPre;
 use crate::compose;
 use crate::engine;
-use crate::key_value::{self, KeyValueStores, KvLocation};
+use crate::key_value::{self, KeyValueStores, KvLocation, StoreLocation};
 use crate::local_redis::{self, LocalRedis};
 use crate::logs::LogSink;
 use crate::manifest::{HttpRoute, HttpTarget, Manifest};
@@ -355,13 +355,17 @@ fn kv_locations(
     runtime_config: &RuntimeConfig,
     state_dir: Option<&Path>,
     isolate: Option<&Path>,
-) -> anyhow::Result<BTreeMap<String, KvLocation>> {
+) -> anyhow::Result<BTreeMap<String, StoreLocation>> {
     let mut locations =
         BTreeMap::from([("default".to_owned(), key_value::default_location(state_dir))]);
     for (label, config) in &runtime_config.key_value_stores {
         let location = match config {
-            KvStoreConfig::Spin { path: Some(path) } => KvLocation::File(relocate(path, isolate)),
-            KvStoreConfig::Spin { path: None } => KvLocation::InMemory,
+            KvStoreConfig::Spin { path: Some(path) } => {
+                StoreLocation::Sqlite(KvLocation::File(relocate(path, isolate)))
+            }
+            KvStoreConfig::Spin { path: None } => StoreLocation::Sqlite(KvLocation::InMemory),
+            // Not isolated: a test gives each app its own Redis (or database number).
+            KvStoreConfig::Redis { url } => StoreLocation::Redis(url.clone()),
             KvStoreConfig::Unsupported { kind } => bail!(
                 "runtime config: key_value_store.{label}: type `{kind}` is not supported by reen-host (use type = \"spin\")"
             ),

@@ -12,6 +12,7 @@ mod deny;
 mod engine;
 pub mod inherit;
 pub mod key_value;
+mod key_value_redis;
 mod key_value_sqlite;
 pub mod local_redis;
 pub mod logs;

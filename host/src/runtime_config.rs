@@ -6,8 +6,8 @@
 //! knows that reen-host does not implement (accepted, with a note in
 //! [`RuntimeConfig::warnings`]), or is an error naming the key.
 //!
-//! Store and provider types that Spin supports but reen-host does not (Redis key-value, libSQL,
-//! Vault, ...) are kept as `Unsupported` so the app loader can refuse them by label, and only
+//! Store and provider types that Spin supports but reen-host does not (libSQL, Cosmos DB,
+//! DynamoDB, Vault, ...) are kept as `Unsupported` so the app loader can refuse them by label, and only
 //! when a component actually uses them.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,7 +62,12 @@ pub enum KvStoreConfig {
         /// to the state directory.
         path: Option<PathBuf>,
     },
-    /// `redis`, `azure_cosmos` or `aws_dynamo`: valid Spin, not implemented by reen-host.
+    /// `type = "redis"`: the store's keys in a Redis database (Spin's `redis` provider).
+    Redis {
+        /// `url`, e.g. `redis://:password@host:6379/1` (the number is the Redis database).
+        url: String,
+    },
+    /// `azure_cosmos` or `aws_dynamo`: valid Spin, not implemented by reen-host.
     Unsupported {
         /// The `type` value.
         kind: String,
@@ -467,7 +472,26 @@ impl Reader<'_> {
                     };
                     KvStoreConfig::Spin { path }
                 }
-                "redis" | "azure_cosmos" | "aws_dynamo" => KvStoreConfig::Unsupported {
+                "redis" => {
+                    // Spin's `RedisKeyValueRuntimeConfig` has `url` only (other keys are
+                    // ignored there; refused here, as for `spin`).
+                    if let Some(extra) = entry
+                        .keys()
+                        .find(|k| !["type", "url"].contains(&k.as_str()))
+                    {
+                        return Err(
+                            self.invalid(&key, format!("unknown field `{extra}`, expected `url`"))
+                        );
+                    }
+                    match entry.get("url") {
+                        Some(toml::Value::String(url)) => KvStoreConfig::Redis { url: url.clone() },
+                        Some(_) => {
+                            return Err(self.invalid(&format!("{key}.url"), "must be a string"));
+                        }
+                        None => return Err(self.invalid(&key, "missing field `url`")),
+                    }
+                }
+                "azure_cosmos" | "aws_dynamo" => KvStoreConfig::Unsupported {
                     kind: kind.to_owned(),
                 },
                 other => {
@@ -787,18 +811,34 @@ mod tests {
     }
 
     #[test]
-    fn other_spin_key_value_types_are_kept_as_unsupported() {
-        let config = parse(
-            "[key_value_store.r]\ntype = \"redis\"\nurl = \"redis://localhost\"\n\
-             [key_value_store.d]\ntype = \"aws_dynamo\"\nregion = \"x\"\ntable = \"t\"\n",
-        )
-        .unwrap();
+    fn a_redis_key_value_store_has_a_url() {
+        let config =
+            parse("[key_value_store.r]\ntype = \"redis\"\nurl = \"redis://localhost/1\"\n")
+                .unwrap();
         assert_eq!(
             config.key_value_stores["r"],
-            KvStoreConfig::Unsupported {
-                kind: "redis".into()
+            KvStoreConfig::Redis {
+                url: "redis://localhost/1".into()
             }
         );
+        let err = error("[key_value_store.r]\ntype = \"redis\"\n");
+        assert!(
+            err.contains("key_value_store.r: missing field `url`"),
+            "{err}"
+        );
+        let err =
+            error("[key_value_store.r]\ntype = \"redis\"\nurl = \"redis://x\"\npath = \"p\"\n");
+        assert!(
+            err.contains("unknown field `path`, expected `url`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn other_spin_key_value_types_are_kept_as_unsupported() {
+        let config =
+            parse("[key_value_store.d]\ntype = \"aws_dynamo\"\nregion = \"x\"\ntable = \"t\"\n")
+                .unwrap();
         assert_eq!(
             config.key_value_stores["d"],
             KvStoreConfig::Unsupported {

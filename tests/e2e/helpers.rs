@@ -43,11 +43,29 @@ pub struct TestApp {
     /// The app's private redis-server (when the test did not give it one), kept running as
     /// long as the app.
     _redis: Option<RedisServer>,
+    /// Where requests go when not to `app` itself: a load balancer in front of several
+    /// replicas (`scale_out.rs`).
+    front: Option<String>,
 }
 
 impl TestApp {
+    /// `app` reached through `front` (`http://host:port`), e.g. a load balancer in front of
+    /// it and its replicas; `clerk` is the fake Clerk they were all started with.
+    pub fn behind(front: String, app: Server, clerk: FakeClerk) -> Self {
+        TestApp {
+            app,
+            client: reqwest::Client::new(),
+            clerk,
+            _redis: None,
+            front: Some(front),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.app.base_url())
+        match &self.front {
+            Some(front) => format!("{front}{path}"),
+            None => format!("{}{path}", self.app.base_url()),
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -142,6 +160,33 @@ async fn start(
         false => Some(RedisServer::start().await.expect("redis-server starts")),
     };
     let redis_url = redis.as_ref().map(RedisServer::url).unwrap_or_default();
+    let all = app_variables(&clerk, &redis_url, variables);
+    let app = host::start(Launch {
+        manifest,
+        runtime_config: root.join("runtime-config.toml"),
+        working_dir: root,
+        variables: all,
+        beside,
+        killable,
+        args: Vec::new(),
+    })
+    .await;
+    TestApp {
+        app,
+        client: reqwest::Client::new(),
+        clerk,
+        _redis: redis,
+        front: None,
+    }
+}
+
+/// Every variable a test app gets: the required secrets, `clerk`'s keys and address, and
+/// `redis_url`, then `variables` (which win).
+pub fn app_variables(
+    clerk: &FakeClerk,
+    redis_url: &str,
+    variables: &[(&str, &str)],
+) -> Vec<(String, String)> {
     let defaults: [(&str, &str); 11] = [
         ("jwt_secret", JWT_SECRET),
         ("clerk_jwt_key", &fake_clerk::clerk_keys().public_pem),
@@ -150,7 +195,7 @@ async fn start(
         ("clerk_secret_key", fake_clerk::SECRET_KEY),
         ("clerk_webhook_secret", &fake_clerk::webhook_secret()),
         ("frontend_base_url", fake_clerk::ORIGIN),
-        ("redis_url", &redis_url),
+        ("redis_url", redis_url),
         ("stripe_secret_key", fake_stripe::SECRET_KEY),
         ("stripe_webhook_secret", fake_stripe::WEBHOOK_SECRET),
         ("redrive_secret", REDRIVE_SECRET),
@@ -160,21 +205,30 @@ async fn start(
         all.retain(|(set, _)| set != name);
         all.push((name.to_string(), value.to_string()));
     }
-    let app = host::start(Launch {
+    all
+}
+
+/// The app from `manifest` as a child process (`reen-host up` or `spin up`, as the run's host
+/// is) with `runtime_config`, exactly `variables` and `args` added to its command line, beside
+/// `beside`'s state when given: a replica of a scale-out (`scale_out.rs`).
+pub async fn spawn_replica(
+    manifest: PathBuf,
+    runtime_config: PathBuf,
+    variables: Vec<(String, String)>,
+    args: Vec<String>,
+    beside: Option<&Server>,
+) -> Server {
+    build_components();
+    host::start(Launch {
         manifest,
-        runtime_config: root.join("runtime-config.toml"),
-        working_dir: root,
-        variables: all,
+        runtime_config,
+        working_dir: repo_root(),
+        variables,
         beside,
-        killable,
+        killable: true,
+        args,
     })
-    .await;
-    TestApp {
-        app,
-        client: reqwest::Client::new(),
-        clerk,
-        _redis: redis,
-    }
+    .await
 }
 
 /// Builds the fixture crate `package` for wasm and writes the project's `spin.toml` plus

@@ -74,7 +74,7 @@ impl Server {
     }
 
     /// The directory a second app must run in to share this one's state.
-    fn home(&self) -> PathBuf {
+    pub fn home(&self) -> PathBuf {
         match self {
             Self::ReenHost(app) => app.state_dir().expect("a test app has a state dir").into(),
             Self::Process(server) => server.dir.clone(),
@@ -119,6 +119,8 @@ pub struct Launch<'a> {
     /// Run reen-host as a child process too (`reen-host up`, this package's `e2e-reen-host`
     /// binary), so the test can SIGKILL it; Spin always is one.
     pub killable: bool,
+    /// More arguments for the `up` command line of a child process (e.g. Spin's `-c <id>`).
+    pub args: Vec<String>,
 }
 
 pub async fn start(launch: Launch<'_>) -> Server {
@@ -137,6 +139,10 @@ pub async fn start(launch: Launch<'_>) -> Server {
 }
 
 async fn start_reen_host(launch: Launch<'_>) -> RunningApp {
+    assert!(
+        launch.args.is_empty(),
+        "command-line arguments need a child process"
+    );
     let mut options = AppOptions::for_tests(launch.manifest).runtime_config(launch.runtime_config);
     if let Some(other) = launch.beside {
         options = options.state_dir(other.home());
@@ -185,7 +191,11 @@ async fn start_process(program: PathBuf, launch: Launch<'_>) -> ProcessServer {
     ];
     let command = UpCommand {
         program,
-        args: args.map(str::to_owned).to_vec(),
+        args: args
+            .map(str::to_owned)
+            .into_iter()
+            .chain(launch.args)
+            .collect(),
         envs,
     };
     ProcessServer {

@@ -29,3 +29,4 @@ mod product_fees;
 mod product_races;
 mod products;
 mod saga;
+mod scale_out;

@@ -224,3 +224,78 @@ async fn store_files_are_in_wal_mode_with_the_wal_beside_them() {
         assert_eq!(mode, "wal", "{file}");
     }
 }
+
+/// Two apps (two replicas) whose `cache` is a Redis database.
+async fn replicas_on_redis(redis: &reen_host::testing::RedisServer) -> (TestApp, TestApp) {
+    let config = format!(
+        "[key_value_store.cache]\ntype = \"redis\"\nurl = \"{}/1\"\n",
+        redis.url()
+    );
+    let first = TestApp::start_with(MANIFEST, Some(&config), &[]).await;
+    let second = TestApp::start_with(MANIFEST, Some(&config), &[]).await;
+    (first, second)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_store_is_shared_by_every_app_on_it_and_keeps_spins_key_layout() {
+    let redis = crate::redis::redis_server().await;
+    let (first, second) = replicas_on_redis(&redis).await;
+
+    kv(&first, "granted", "store=cache&action=set&key=a", "1").await;
+    kv(&second, "granted", "store=cache&action=set&key=b", "2").await;
+    kv(&second, "granted", "store=cache&action=set&key=a", "again").await;
+
+    for app in [&first, &second] {
+        let got = kv(app, "granted", "store=cache&action=get&key=a", "").await;
+        assert_eq!(got["ok"], "again", "{got}");
+        let keys = kv(app, "granted", "store=cache&action=keys", "").await;
+        assert_eq!(keys["ok"], serde_json::json!(["a", "b"]));
+        let exists = kv(app, "granted", "store=cache&action=exists&key=b", "").await;
+        assert_eq!(exists["ok"], true);
+    }
+    kv(&first, "granted", "store=cache&action=delete&key=b", "").await;
+    let exists = kv(&second, "granted", "store=cache&action=exists&key=b", "").await;
+    assert_eq!(exists["ok"], false);
+    let missing = kv(&second, "granted", "store=cache&action=get&key=b", "").await;
+    assert_eq!(missing["ok"], serde_json::Value::Null);
+    // The SQLite `default` store of each app stays its own.
+    kv(&first, "granted", "store=default&action=set&key=a", "mine").await;
+    let other = kv(&second, "granted", "store=default&action=get&key=a", "").await;
+    assert_eq!(other["ok"], serde_json::Value::Null);
+
+    // Spin's `redis` provider's layout: the key itself (no label), in the URL's database.
+    let client = redis::Client::open(format!("{}/1", redis.url())).expect("a URL");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis answers");
+    let raw: Option<Vec<u8>> = redis::AsyncCommands::get(&mut connection, "a")
+        .await
+        .expect("GET");
+    assert_eq!(raw.as_deref(), Some(&b"again"[..]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_store_answers_other_while_redis_is_down_and_recovers_after() {
+    let mut redis = crate::redis::redis_server().await;
+    let (app, _) = replicas_on_redis(&redis).await;
+    kv(&app, "granted", "store=cache&action=set&key=k", "v").await;
+
+    redis.stop();
+    let down = kv(&app, "granted", "store=cache&action=get&key=k", "").await;
+    assert!(
+        down["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("Error::Other(")),
+        "{down}"
+    );
+
+    redis.restart().await.expect("redis-server restarts");
+    let set = kv(&app, "granted", "store=cache&action=set&key=k", "back").await;
+    assert!(
+        set.get("error").is_none(),
+        "a new connection after the failure: {set}"
+    );
+    let got = kv(&app, "granted", "store=cache&action=get&key=k", "").await;
+    assert_eq!(got["ok"], "back");
+}
