@@ -1,15 +1,18 @@
-//! The load generator: N keep-alive HTTP/1.1 connections, each sending GETs back to back (the
-//! path of each request comes from [`LoadConfig::paths`]: `/` for the hello component, a sequence
-//! of product pages for the products benchmark; every request carries [`LoadConfig::headers`],
-//! e.g. a shopper's bearer token for the cart benchmark).
+//! The load generator: N keep-alive HTTP/1.1 connections, each sending requests back to back.
+//! What each request is comes from [`LoadConfig::requests`], asked once per request with the
+//! connection's number: method, path, headers, body and the status that counts as success. Most
+//! benches send GETs ([`gets`]: the path from [`Paths`] — `/` for the hello component, a
+//! sequence of product pages for the products benchmark — and the same [`Headers`] every time,
+//! e.g. a shopper's bearer token for the cart benchmark); the checkout benchmark sends POSTs,
+//! each connection as its own buyer, and signed webhook events whose body differs per request.
 //!
 //! Every connection runs from the start of the warm-up to the end of the run; only requests that
 //! *start* after the warm-up are recorded, so the measured window is exactly `duration` long and
 //! requests still in flight when it closes are dropped rather than counted.
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Request, StatusCode, header};
-use http_body_util::{BodyExt, Empty};
+use http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use std::collections::BTreeMap;
@@ -49,6 +52,45 @@ pub fn bearer(token: &str) -> anyhow::Result<Headers> {
     Ok(Arc::new(vec![(header::AUTHORIZATION, value)]))
 }
 
+/// One request to send, and the status that counts as its success.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub method: Method,
+    pub path: String,
+    /// Sent besides `host` (and `content-length`, which the body sets).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Empty for none.
+    pub body: Bytes,
+    /// The answer recorded as a success (its latency kept); any other is counted by status.
+    pub expect: StatusCode,
+}
+
+impl Outgoing {
+    /// `GET path`, no body, expecting 200.
+    pub fn get(path: String) -> Self {
+        Self {
+            method: Method::GET,
+            path,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            expect: StatusCode::OK,
+        }
+    }
+}
+
+/// The next request of connection `n` (`0..connections`, the same for the connection's whole
+/// life, across reconnections); called once per request sent, from every connection.
+pub type Requests = Arc<dyn Fn(usize) -> Outgoing + Send + Sync>;
+
+/// GETs of `paths`, each with `headers`, expecting 200, whatever the connection.
+pub fn gets(paths: Paths, headers: Headers) -> Requests {
+    Arc::new(move |_connection| {
+        let mut request = Outgoing::get(paths());
+        request.headers = headers.as_ref().clone();
+        request
+    })
+}
+
 /// What to send, and for how long.
 #[derive(Clone)]
 pub struct LoadConfig {
@@ -56,29 +98,29 @@ pub struct LoadConfig {
     pub connections: usize,
     pub warmup: Duration,
     pub duration: Duration,
-    pub paths: Paths,
-    /// Sent with every request besides `host` (none: `Headers::default()`).
-    pub headers: Headers,
+    /// What each request is ([`gets`] for GETs).
+    pub requests: Requests,
 }
 
 /// The outcome of one run: successful latencies (sorted, in microseconds), error count (of
-/// which the answers other than 200, by status), and how many requests were still in flight
-/// when the run ended (abandoned, not counted).
+/// which the answers other than the expected status, by status), and how many requests were
+/// still in flight when the run ended (abandoned, not counted).
 #[derive(Debug, Default)]
 pub struct LoadReport {
     pub latencies_us: Vec<u64>,
-    /// Requests of the measured window that did not answer 200: other statuses, and transport
-    /// failures (connection refused or reset, unreadable response).
+    /// Requests of the measured window that did not answer their expected status (200 for
+    /// GETs): other statuses, and transport failures (connection refused or reset, unreadable
+    /// response).
     pub errors: u64,
-    /// The answers of the measured window with a status other than 200, by status (also
-    /// counted in `errors`).
+    /// The answers of the measured window with a status other than the expected one, by status
+    /// (also counted in `errors`).
     pub statuses: BTreeMap<u16, u64>,
     pub cut_off: u64,
     pub duration: Duration,
 }
 
 impl LoadReport {
-    /// Successful (200) responses per second over the measured window.
+    /// Successful responses (the expected status) per second over the measured window.
     pub fn requests_per_sec(&self) -> f64 {
         self.latencies_us.len() as f64 / self.duration.as_secs_f64()
     }
@@ -88,7 +130,7 @@ impl LoadReport {
         percentile(&self.latencies_us, p).map(Duration::from_micros)
     }
 
-    /// Answers other than 200 (whatever their status) in the measured window.
+    /// Answers other than the expected status (whatever it was) in the measured window.
     pub fn non_ok(&self) -> u64 {
         self.statuses.values().sum()
     }
@@ -122,15 +164,9 @@ pub async fn run(config: LoadConfig) -> LoadReport {
     let measure_from = Instant::now() + config.warmup;
     let end = measure_from + config.duration;
     let workers: Vec<_> = (0..config.connections)
-        .map(|_| {
-            let (paths, headers) = (config.paths.clone(), config.headers.clone());
-            tokio::spawn(connection_loop(
-                config.addr,
-                paths,
-                headers,
-                measure_from,
-                end,
-            ))
+        .map(|n| {
+            let requests = config.requests.clone();
+            tokio::spawn(connection_loop(config.addr, n, requests, measure_from, end))
         })
         .collect();
     let mut report = LoadReport {
@@ -153,7 +189,7 @@ pub async fn run(config: LoadConfig) -> LoadReport {
 /// One GET `path` over a fresh connection: the readiness probe.
 pub async fn probe(addr: SocketAddr, path: &str) -> anyhow::Result<StatusCode> {
     let mut sender = connect(addr).await?;
-    get(&mut sender, addr, path, &[]).await
+    send(&mut sender, addr, Outgoing::get(path.to_owned())).await
 }
 
 #[derive(Default)]
@@ -166,8 +202,8 @@ struct Sample {
 
 async fn connection_loop(
     addr: SocketAddr,
-    paths: Paths,
-    headers: Headers,
+    connection: usize,
+    requests: Requests,
     measure_from: Instant,
     end: Instant,
 ) -> Sample {
@@ -193,8 +229,9 @@ async fn connection_loop(
             if sender.ready().await.is_err() {
                 break;
             }
-            let path = paths();
-            let outcome = match timeout_at(end, get(&mut sender, addr, &path, &headers)).await {
+            let request = requests(connection);
+            let expect = request.expect;
+            let outcome = match timeout_at(end, send(&mut sender, addr, request)).await {
                 Err(_elapsed) => {
                     sample.cut_off += 1;
                     break;
@@ -203,7 +240,7 @@ async fn connection_loop(
             };
             let counted = start >= measure_from;
             match outcome {
-                Ok(StatusCode::OK) => {
+                Ok(status) if status == expect => {
                     if counted {
                         sample.latencies_us.push(start.elapsed().as_micros() as u64);
                     }
@@ -226,7 +263,7 @@ async fn connection_loop(
     sample
 }
 
-async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Empty<Bytes>>> {
+async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
@@ -235,20 +272,22 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Empty<Bytes>>> 
     Ok(sender)
 }
 
-/// Sends `GET path` with `headers` and reads the whole body, so the response is really
-/// complete.
-async fn get(
-    sender: &mut SendRequest<Empty<Bytes>>,
+/// Sends `request` and reads the whole body, so the response is really complete.
+async fn send(
+    sender: &mut SendRequest<Full<Bytes>>,
     addr: SocketAddr,
-    path: &str,
-    headers: &[(HeaderName, HeaderValue)],
+    request: Outgoing,
 ) -> anyhow::Result<StatusCode> {
-    let mut request = Request::get(path).header(header::HOST, addr.to_string());
-    for (name, value) in headers {
-        request = request.header(name, value);
+    let mut builder = Request::builder()
+        .method(request.method)
+        .uri(request.path)
+        .header(header::HOST, addr.to_string());
+    for (name, value) in request.headers {
+        builder = builder.header(name, value);
     }
-    let request = request.body(Empty::new())?;
-    let response = sender.send_request(request).await?;
+    let response = sender
+        .send_request(builder.body(Full::new(request.body))?)
+        .await?;
     let status = response.status();
     response.into_body().collect().await?;
     Ok(status)
@@ -338,8 +377,7 @@ mod tests {
             connections: 2,
             warmup: Duration::from_millis(50),
             duration: Duration::from_millis(200),
-            paths: fixed("/"),
-            headers,
+            requests: gets(fixed("/"), headers),
         };
 
         let with = run(config(bearer("t").unwrap())).await;
@@ -352,6 +390,80 @@ mod tests {
         assert_eq!(without.statuses.keys().collect::<Vec<_>>(), [&401]);
         assert_eq!(without.non_ok(), without.errors);
         assert_eq!(without.transport_errors(), 0);
+    }
+
+    /// A loopback server answering 201 to `POST /things` whose body is `connection <n>` with
+    /// `x-connection: <n>`, 400 to anything else.
+    async fn post_server() -> SocketAddr {
+        use hyper::server::conn::http1 as server;
+        use hyper::service::service_fn;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
+                    let (parts, body) = req.into_parts();
+                    let body = body.collect().await?.to_bytes();
+                    let n = parts.headers.get("x-connection").cloned();
+                    let ok = parts.method == Method::POST
+                        && parts.uri.path() == "/things"
+                        && n.is_some_and(|n| body == format!("connection {}", n.to_str().unwrap()));
+                    let status = if ok { 201 } else { 400 };
+                    http::Response::builder()
+                        .status(status)
+                        .body(http_body_util::Full::new(Bytes::new()))
+                        .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })
+                });
+                tokio::spawn(
+                    server::Builder::new().serve_connection(TokioIo::new(stream), service),
+                );
+            }
+        });
+        addr
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_connection_sends_its_own_requests_and_the_expected_status_counts() {
+        let addr = post_server().await;
+        let seen = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+        let recorder = seen.clone();
+        let requests: Requests = Arc::new(move |n| {
+            recorder.lock().unwrap().insert(n);
+            Outgoing {
+                method: Method::POST,
+                path: "/things".into(),
+                headers: vec![(
+                    HeaderName::from_static("x-connection"),
+                    HeaderValue::from(n),
+                )],
+                body: Bytes::from(format!("connection {n}")),
+                expect: StatusCode::CREATED,
+            }
+        });
+        let report = run(LoadConfig {
+            addr,
+            connections: 3,
+            warmup: Duration::from_millis(50),
+            duration: Duration::from_millis(200),
+            requests,
+        })
+        .await;
+        assert!(!report.latencies_us.is_empty());
+        assert_eq!((report.errors, report.non_ok()), (0, 0));
+        assert_eq!(*seen.lock().unwrap(), (0..3).collect());
+
+        // A GET of the same path answers 400: not the expected 200, counted by status.
+        let gets = run(LoadConfig {
+            addr,
+            connections: 1,
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(100),
+            requests: gets(fixed("/things"), Headers::default()),
+        })
+        .await;
+        assert!(gets.latencies_us.is_empty());
+        assert_eq!(gets.statuses.keys().collect::<Vec<_>>(), [&400]);
     }
 
     #[test]

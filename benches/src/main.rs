@@ -109,8 +109,7 @@ fn main() -> anyhow::Result<()> {
         connections: cli.connections,
         warmup: Duration::from_secs(cli.warmup),
         duration: Duration::from_secs(cli.duration),
-        paths: load::fixed("/"),
-        headers: load::Headers::default(),
+        requests: load::gets(load::fixed("/"), load::Headers::default()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

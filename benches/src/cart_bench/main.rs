@@ -378,8 +378,7 @@ impl Bench {
             connections,
             warmup,
             duration,
-            paths,
-            headers,
+            requests: load::gets(paths, headers),
         };
         let pid = self.server.id();
         let before = cpu::sample(pid);

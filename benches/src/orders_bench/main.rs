@@ -227,8 +227,7 @@ async fn measure(
         connections: cli.connections,
         warmup: Duration::from_secs(cli.warmup),
         duration: Duration::from_secs(cli.duration),
-        paths: load::fixed(path),
-        headers,
+        requests: load::gets(load::fixed(path), headers),
     })
     .await;
     // Requests cut off at the end still finish in the server: let them, before the next run.

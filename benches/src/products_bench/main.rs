@@ -468,8 +468,7 @@ impl Bench {
             connections: self.cli.connections,
             warmup: Duration::from_secs(self.cli.warmup),
             duration: Duration::from_secs(self.cli.duration),
-            paths: self.paths(mode, sent.clone()),
-            headers: load::Headers::default(),
+            requests: load::gets(self.paths(mode, sent.clone()), load::Headers::default()),
         };
         let report = load::run(config).await;
         let others = cpu::others_percent(cpu_before, cpu::sample(process.id()));
