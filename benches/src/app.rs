@@ -94,6 +94,14 @@ pub fn variables() -> impl Iterator<Item = (&'static str, &'static str)> {
         .filter_map(|variable| variable.split_once('='))
 }
 
+/// The value [`VARIABLES`] gives `name` (a bench that plays a third party, such as Stripe,
+/// needs the app's secrets for it).
+pub fn variable(name: &str) -> Option<&'static str> {
+    variables()
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
 /// `reen-host up` on the real `spin.toml` listening on `addr`, its stores in `dir` (which
 /// must hold the file [`runtime_config`] wrote); `build` adds `--build` (every component's
 /// build command, as `cargo up` runs them).

@@ -57,6 +57,15 @@ impl Client {
         self.send("GET", path, None, token).await
     }
 
+    /// `POST path` without a body (`POST /api/v1/checkout`).
+    pub async fn post_empty(
+        &mut self,
+        path: &str,
+        token: Option<&str>,
+    ) -> anyhow::Result<(u16, String)> {
+        self.send("POST", path, None, token).await
+    }
+
     pub async fn post_json(
         &mut self,
         path: &str,

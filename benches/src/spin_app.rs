@@ -87,7 +87,13 @@ impl SpinHome {
         addr: SocketAddr,
         log: &str,
     ) -> anyhow::Result<Server> {
-        Server::spawn(self.command(spin, root, addr), &self.dir.join(log))
+        self.spawn(self.command(spin, root, addr), log)
+    }
+
+    /// Starts `command` ([`Self::command`], with more variables, say) as a [`Server`], its
+    /// output going to `home/log`.
+    pub fn spawn(&self, command: Command, log: &str) -> anyhow::Result<Server> {
+        Server::spawn(command, &self.dir.join(log))
     }
 }
 
