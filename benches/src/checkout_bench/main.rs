@@ -13,8 +13,9 @@
 //!    outbox; the report says so), and `reen-host up --build` on the repository's `spin.toml`
 //!    and `runtime-config.toml` with every store in a temporary directory, `stripe_api_base` and
 //!    `redis_url` pointing at them.
-//! 2. Seeding through the API (`seed.rs`): a seller lists 3 products with ample stock; one buyer
-//!    per connection puts the 3 in their cart; `--paid-pool` more buyers each open a checkout.
+//! 2. Seeding through the API (`seed.rs`): a seller lists 6 products with ample stock; one buyer
+//!    per connection puts 3 of them in their cart; `--paid-pool` more buyers each open a
+//!    checkout of the other 3 (so the pool's holds do not slow the checkout runs' products).
 //!    reen-host is stopped and Spin gets a copy of the stores (`benches::spin_app`), so both
 //!    hosts start from the same data, the same open checkouts included (the fake Stripe keeps
 //!    their sessions).

@@ -58,9 +58,9 @@ pub fn print(cx: &Context, hosts: &[HostRuns]) {
         cx.redis
     );
     println!(
-        "data: 1 seller, 3 products of 1,000,000 units, {} buyers with a 3-line cart (one per \
-         connection), {} open checkouts for the paying webhook; seeding through the API took \
-         {:.0} s",
+        "data: 1 seller, 6 products of 500,000 units; {} buyers with a 3-line cart of 3 of them \
+         (one per connection), {} open checkouts of the other 3 for the paying webhook; seeding \
+         through the API took {:.0} s",
         cli.connections,
         cx.pool,
         cx.seeding.as_secs_f64()

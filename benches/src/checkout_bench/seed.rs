@@ -1,10 +1,15 @@
 //! The checkout benchmark's data, all through the real API as the storefront makes it: a
-//! seller signs up, becomes an ADMIN and lists [`PRODUCTS`] products with [`STOCK`] units each;
-//! buyers sign up and put one unit of each in their cart. One buyer per connection for the
-//! checkout runs; and a pool of buyers who each open a checkout (`POST /api/v1/checkout`, which
-//! holds their stock and balance and creates the session at the fake Stripe) for the webhook
-//! runs that pay real open checkouts — one buyer each, since a buyer's second checkout would
-//! replace the first.
+//! seller signs up, becomes an ADMIN and lists twice [`PRODUCTS`] products with [`STOCK`] units
+//! each; buyers sign up and put one unit of [`PRODUCTS`] of them in their cart. One buyer per
+//! connection for the checkout runs; and a pool of buyers who each open a checkout (`POST
+//! /api/v1/checkout`, which holds their stock and balance and creates the session at the fake
+//! Stripe) for the webhook runs that pay real open checkouts — one buyer each, since a buyer's
+//! second checkout would replace the first.
+//!
+//! The pool's carts hold the other [`PRODUCTS`] products: a product's available stock is
+//! computed over its active holds, so thousands of open pool checkouts on the checkout runs'
+//! products would make every one of those checkouts slower (a flash sale, not the case
+//! measured).
 
 use crate::PASSWORD;
 use anyhow::{Context as _, ensure};
@@ -17,9 +22,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Lines of every cart: the products of the one seller.
 pub const PRODUCTS: usize = 3;
 
-/// Units of each product: the most the catalogue takes, far more than the runs hold at once
-/// (each open checkout holds one of each; a replaced one gives its units back).
-pub const STOCK: i64 = 1_000_000;
+/// Units of each product: far more than the runs hold at once (each open checkout holds one
+/// of each of its products; a replaced one gives its units back), and little enough that the
+/// seller's listing fees (4% of price × units) fit in their starting balance.
+pub const STOCK: i64 = 500_000;
 
 /// Sign-ups (an Argon2id hash each) and checkouts made at once while seeding.
 const WORKERS: usize = 4;
@@ -32,7 +38,7 @@ pub struct Seeded {
     pub open_sessions: Vec<String>,
 }
 
-/// The seller and the products (ids).
+/// The seller and the products (ids): the checkout runs' first, then the pool's.
 async fn seller(c: &mut Client) -> anyhow::Result<Vec<String>> {
     let seller =
         client::sign_up(c, "Bench Seller", "seller@checkout-bench.example", PASSWORD).await?;
@@ -45,11 +51,11 @@ async fn seller(c: &mut Client) -> anyhow::Result<Vec<String>> {
     )
     .await
     .context("upgrading the seller to ADMIN")?;
-    let products: Vec<Value> = (0..PRODUCTS)
+    let products: Vec<Value> = (0..2 * PRODUCTS)
         .map(|i| {
             json!({ "name": format!("Checkout bench item {i}"),
                     "description": "Bought again and again by the checkout benchmark.",
-                    "price": 9.99 + i as f64 * 5.0, "quantity": STOCK,
+                    "price": 9.99 + (i % PRODUCTS) as f64 * 5.0, "quantity": STOCK,
                     "imageUrls": [format!("https://cdn.example.com/checkout-bench/{i}.png")] })
         })
         .collect();
@@ -63,7 +69,7 @@ async fn seller(c: &mut Client) -> anyhow::Result<Vec<String>> {
         .await?;
     let created = created.as_array().context("bulk create answers an array")?;
     ensure!(
-        created.len() == PRODUCTS,
+        created.len() == 2 * PRODUCTS,
         "bulk create answered {created:?}"
     );
     created
@@ -149,9 +155,11 @@ where
 /// The seller, `buyers` buyers with full carts, and `pool` buyers with an open checkout each.
 pub async fn seed(addr: SocketAddr, buyers: usize, pool: usize) -> anyhow::Result<Seeded> {
     let mut c = Client::connect(addr).await?;
-    let products = Arc::new(seller(&mut c).await?);
+    let products = seller(&mut c).await?;
+    let (bought, pooled) = products.split_at(PRODUCTS);
+    let (bought, pooled) = (Arc::new(bought.to_vec()), Arc::new(pooled.to_vec()));
     eprintln!("seeding: {buyers} buyers with a {PRODUCTS}-line cart ...");
-    let ids = products.clone();
+    let ids = bought;
     let buyers = in_parallel(addr, buyers, "buyers", move |mut c, i| {
         let ids = ids.clone();
         async move {
@@ -162,7 +170,7 @@ pub async fn seed(addr: SocketAddr, buyers: usize, pool: usize) -> anyhow::Resul
     })
     .await?;
     eprintln!("seeding: {pool} buyers with an open checkout each (the paid-webhook pool) ...");
-    let ids = products.clone();
+    let ids = pooled;
     let open_sessions = in_parallel(addr, pool, "open checkouts", move |mut c, i| {
         let ids = ids.clone();
         async move {
