@@ -29,6 +29,8 @@ use tokio::task::JoinHandle;
 /// What the fake answered, by kind.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
+    /// TCP connections accepted (a caller that reuses connections makes fewer than calls).
+    pub connections: u64,
     /// Sessions created (a replayed `Idempotency-Key` not counted again).
     pub created: u64,
     /// Creates answered from a saved `Idempotency-Key` answer.
@@ -73,6 +75,7 @@ impl FakeStripe {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
+                shared.lock().expect("fake Stripe state").counts.connections += 1;
                 let (state, bearer) = (shared.clone(), bearer.clone());
                 let service = service_fn(move |req| {
                     let (state, bearer) = (state.clone(), bearer.clone());
@@ -444,6 +447,7 @@ mod tests {
         assert_eq!(
             fake.counts(),
             Counts {
+                connections: 5,
                 created: 1,
                 replayed: 1,
                 expired: 1,

@@ -445,6 +445,7 @@ impl Bench {
             runs,
             ledger,
             stripe: Counts {
+                connections: stripe_after.connections - stripe_before.connections,
                 created: stripe_after.created - stripe_before.created,
                 replayed: stripe_after.replayed - stripe_before.replayed,
                 expired: stripe_after.expired - stripe_before.expired,

@@ -109,8 +109,8 @@ fn print_host(cli: &Cli, host: &HostRuns) {
     let (l, s) = (&host.ledger, &host.stripe);
     println!(
         "Stripe during the runs: {} sessions created, {} expired (replaced checkouts), {} \
-         expire calls refused, {} unauthorized, {} other refusals",
-        s.created, s.expired, s.expire_refused, s.unauthorized, s.bad_requests
+         expire calls refused, {} unauthorized, {} other refusals, over {} TCP connections",
+        s.created, s.expired, s.expire_refused, s.unauthorized, s.bad_requests, s.connections
     );
     println!(
         "checkout.db during the runs: +{} checkouts ({} replaced; open now: {}, the buyers' \
