@@ -307,8 +307,8 @@ fn report(cli: &Cli, root: &Path, orders: &LoadReport, list: &LoadReport) {
         println!(
             "| {label} | {:.0} | {} | {} | {} |",
             r.requests_per_sec(),
-            load::millis(r.percentile(0.50)),
-            load::millis(r.percentile(0.99)),
+            load::millis(r.percentile(50.0)),
+            load::millis(r.percentile(99.0)),
             r.non_ok()
         );
     };
