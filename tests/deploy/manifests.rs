@@ -4,7 +4,9 @@
 //! variable comes from the Secret, the re-drive runs every minute; the production runtime config
 //! puts every database and store the components use on shared storage, and Spin accepts it.
 
-use crate::support::{object, python, repo_root, spin, spin_variables, tool, validated_objects};
+use crate::support::{
+    RELEASE_WASM, object, python, repo_root, spin, spin_variables, tool, validated_objects,
+};
 use reen_host::manifest::Manifest;
 use reen_host::testing::RedisServer;
 use reen_host::testing::spin_cli::SpinUp;
@@ -309,9 +311,15 @@ async fn spin_starts_on_the_production_runtime_config() {
     // Spin reads every key (an unknown or misspelled one stops it), checks each libSQL URL, and
     // connects to libSQL and Redis only when a component opens a database or store: the health
     // route answers with the placeholders' unreachable libSQL hosts.
+    // Spin runs what `spin build` left in target/: build it first, as a user would (a clean
+    // checkout has nothing there, and the OCI test's build may be replacing those files).
+    let reading = RELEASE_WASM.lock().await;
+    reen_host::builder::build_all(&Manifest::load(&manifest).expect("spin.toml loads"))
+        .expect("every component builds");
     let up = SpinUp::start(&spin, dir.path(), &args, &spin_variables(&redis.url()))
         .await
         .unwrap_or_else(|why| panic!("spin up refused deploy/runtime-config.toml: {why}"));
+    drop(reading);
     let health = reqwest::get(format!("{}/api/v1/health", up.base_url()))
         .await
         .expect("health answers");

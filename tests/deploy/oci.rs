@@ -5,7 +5,9 @@
 //! pulled artifact; and the re-drive CronJob's script run against it.
 
 use crate::manifests::{deploy_objects, redrive_script};
-use crate::support::{REDRIVE_SECRET, free_port, repo_root, spin, spin_variables, tool};
+use crate::support::{
+    REDRIVE_SECRET, RELEASE_WASM, free_port, repo_root, spin, spin_variables, tool,
+};
 use reen_host::testing::RedisServer;
 use reen_host::testing::spin_cli::SpinUp;
 use serde_json::Value;
@@ -123,12 +125,14 @@ async fn the_app_pushed_to_an_oci_registry_runs_from_there() {
     // registry without TLS (`--insecure`; a real registry needs it not, after `spin registry
     // login`).
     let home = tempfile::tempdir().expect("a temp dir");
+    let building = RELEASE_WASM.lock().await;
     let pushed = Command::new(&spin)
         .args(["registry", "push", "--build", "--insecure", &reference])
         .current_dir(repo_root())
         .env("SPIN_HOME", home.path())
         .output()
         .expect("spin runs");
+    drop(building);
     assert!(
         pushed.status.success(),
         "spin registry push failed: {}{}",

@@ -9,6 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
+/// Held by a test while it builds or reads `target/wasm32-wasip2/release/*.wasm`: a build
+/// (`spin registry push --build` runs every component's build command) creates or replaces
+/// those files, and a concurrent `spin up` of the local manifest would find one missing.
+pub static RELEASE_WASM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
