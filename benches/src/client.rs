@@ -53,6 +53,23 @@ impl Client {
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 
+    /// Sends `request` (the load generator's kind, with its own headers): the status.
+    pub async fn send_outgoing(&mut self, request: &crate::load::Outgoing) -> anyhow::Result<u16> {
+        let mut builder = Request::builder()
+            .method(request.method.clone())
+            .uri(request.path.as_str())
+            .header(header::HOST, self.addr.to_string());
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let built = builder.body(Full::new(request.body.clone()))?;
+        self.sender.ready().await?;
+        let response = self.sender.send_request(built).await?;
+        let status = response.status().as_u16();
+        response.into_body().collect().await?;
+        Ok(status)
+    }
+
     pub async fn get(&mut self, path: &str, token: Option<&str>) -> anyhow::Result<(u16, String)> {
         self.send("GET", path, None, token).await
     }

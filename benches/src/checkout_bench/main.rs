@@ -39,22 +39,20 @@
 //!    the pool must not run dry; any failure fails the bench after the report.
 
 mod check;
-mod events;
-mod fake_stripe;
 mod report;
-mod seed;
 
 use anyhow::{Context as _, ensure};
+use benches::checkout_seed::{self as seed, PASSWORD};
 use benches::client::{self, Client};
+use benches::fake_stripe::{Counts, FakeStripe};
 use benches::load::{self, LoadConfig, LoadReport, Outgoing, Requests};
 use benches::servers::{self, Server};
 use benches::spin_app::SpinHome;
+use benches::stripe_webhook::{Pool, Webhook};
 use benches::{app, cpu};
 use bytes::Bytes;
 use check::Ledger;
 use clap::{Parser, ValueEnum};
-use events::{Pool, Webhook};
-use fake_stripe::{Counts, FakeStripe};
 use http::{HeaderValue, Method, StatusCode, header};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -63,7 +61,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "correct horse battery";
 const LIST: &str = "/api/v1/products?page=1&limit=10";
 const HEALTH: &str = "/api/v1/health";
 const CHECKOUT: &str = "/api/v1/checkout";

@@ -1,4 +1,4 @@
-//! The checkout benchmark's data, all through the real API as the storefront makes it: a
+//! The checkout and saga benchmarks' data, all through the real API as the storefront makes it: a
 //! seller signs up, becomes an ADMIN and lists twice [`PRODUCTS`] products with [`STOCK`] units
 //! each; buyers sign up and put one unit of [`PRODUCTS`] of them in their cart. One buyer per
 //! connection for the checkout runs; and a pool of buyers who each open a checkout (`POST
@@ -11,13 +11,15 @@
 //! products would make every one of those checkouts slower (a flash sale, not the case
 //! measured).
 
-use crate::PASSWORD;
+use crate::client::{self, Client};
 use anyhow::{Context as _, ensure};
-use benches::client::{self, Client};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Every seeded account's password.
+pub const PASSWORD: &str = "correct horse battery";
 
 /// Lines of every cart: the products of the one seller.
 pub const PRODUCTS: usize = 3;

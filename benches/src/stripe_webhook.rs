@@ -7,8 +7,8 @@
 //! [`Webhook`] turns a kind of delivery into the load generator's per-request generator: each
 //! request a fresh signature (and, for all but [`Webhook::Duplicate`], a new event id).
 
-use super::fake_stripe::{new_id, unix_now};
-use benches::load::{Outgoing, Requests};
+use crate::fake_stripe::{new_id, unix_now};
+use crate::load::{Outgoing, Requests};
 use bytes::Bytes;
 use hmac::{Hmac, Mac as _};
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -96,6 +96,17 @@ pub fn paid(session: &Value) -> Value {
     session
 }
 
+/// `checkout.session.completed` paying `session` (open, one of our checkouts), a new event
+/// signed now with `secret`, as Stripe delivers it once the buyer paid by card.
+pub fn pays(secret: &str, session: &Value) -> Outgoing {
+    let body = event_body(
+        &new_id("evt_"),
+        "checkout.session.completed",
+        &paid(session),
+    );
+    delivery(secret, body, StatusCode::OK)
+}
+
 /// Open sessions of our checkouts, each to be paid by one webhook request.
 pub struct Pool {
     sessions: Vec<Value>,
@@ -170,7 +181,7 @@ impl Webhook {
             let (body, key, expect) = match &kind {
                 Webhook::Foreign => (completed(&foreign_paid_session()), secret, StatusCode::OK),
                 Webhook::Pays(pool) => match pool.take() {
-                    Some(session) => (completed(&paid(session)), secret, StatusCode::OK),
+                    Some(session) => return pays(secret, session),
                     None => (completed(&foreign_paid_session()), secret, StatusCode::OK),
                 },
                 Webhook::Duplicate(body) => (body.as_ref().clone(), secret, StatusCode::OK),
