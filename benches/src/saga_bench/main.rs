@@ -369,7 +369,7 @@ impl Bench {
         stores: &Stores<'_>,
     ) -> anyhow::Result<Run> {
         let mut c = Client::connect(addr).await?;
-        let orders = Orders::open(stores.orders)?;
+        let mut orders = Orders::new(stores.orders);
         let mut run = Run::new(Mode::OneAtATime);
         for session in sessions {
             let id = checkout_id(session)?;
@@ -428,7 +428,7 @@ impl Bench {
             }
         }
         let ids: Vec<String> = deliveries.iter().map(|(id, _)| id.clone()).collect();
-        let orders = Orders::open(stores.orders)?;
+        let mut orders = Orders::new(stores.orders);
         let deadline = Instant::now() + BURST_LIMIT;
         loop {
             run.unsettled = orders.unsettled(&ids)?;

@@ -55,21 +55,29 @@ fn open(path: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
-/// Polls `orders.db` for one order.
+/// Polls `orders.db` for orders (opened once the orders component made it).
 pub struct Orders {
-    conn: Connection,
+    path: std::path::PathBuf,
+    conn: Option<Connection>,
 }
 
 impl Orders {
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
-        Ok(Self { conn: open(path)? })
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            conn: None,
+        }
     }
 
-    /// The status of the order of checkout `id`, if the saga placed it yet (before the orders
-    /// component made its schema, none).
-    pub fn status(&self, id: &str) -> anyhow::Result<Option<String>> {
-        let found = self
-            .conn
+    /// The status of the order of checkout `id`, if the saga placed it yet.
+    pub fn status(&mut self, id: &str) -> anyhow::Result<Option<String>> {
+        if self.conn.is_none() && self.path.exists() {
+            self.conn = Some(open(&self.path)?);
+        }
+        let Some(conn) = &self.conn else {
+            return Ok(None);
+        };
+        let found = conn
             .query_row(
                 "SELECT status FROM orders WHERE checkout_id = ?",
                 [id],
@@ -78,13 +86,14 @@ impl Orders {
             .optional();
         match found {
             Ok(status) => Ok(status),
+            // The file exists, its schema not yet.
             Err(e) if e.to_string().contains("no such table") => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
 
     /// How many of `ids` are not COMPLETED or REFUNDED yet.
-    pub fn unsettled(&self, ids: &[String]) -> anyhow::Result<usize> {
+    pub fn unsettled(&mut self, ids: &[String]) -> anyhow::Result<usize> {
         let mut left = 0;
         for id in ids {
             if !matches!(self.status(id)?.as_deref(), Some("COMPLETED" | "REFUNDED")) {
