@@ -10,10 +10,15 @@
 //! Storage: reen-host keeps every SQLite file in WAL mode, a setting SQLite records in the file
 //! itself, while Spin sets no journal mode: a file Spin created is in rollback-journal mode. The
 //! copies are switched back to it, so Spin is measured on the files it would have made itself.
+//!
+//! Redis: `spin up` starts the events component's Redis trigger and exits when it cannot reach
+//! `redis_url` (reen-host starts a local `redis-server` for a local URL; Spin does not), so a
+//! home owns a private `redis-server` and gives its URL to every Spin it starts.
 
 use crate::app;
 use crate::servers::Server;
 use anyhow::Context as _;
+use reen_host::testing::RedisServer;
 use rusqlite::Connection;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,12 +27,14 @@ use std::process::Command;
 /// The directory `spin up` runs in, holding `runtime-config.toml` and `.spin/`.
 pub struct SpinHome {
     dir: PathBuf,
+    redis: RedisServer,
 }
 
 impl SpinHome {
     /// Copies every `*.db` of `seeded` (no server may be running on it) into `home/.spin/`,
     /// replacing what an earlier run left there, in rollback-journal mode.
-    pub fn prepare(root: &Path, seeded: &Path, home: &Path) -> anyhow::Result<Self> {
+    /// Starts the home's `redis-server`.
+    pub async fn prepare(root: &Path, seeded: &Path, home: &Path) -> anyhow::Result<Self> {
         let stores = home.join(".spin");
         if stores.exists() {
             std::fs::remove_dir_all(&stores)
@@ -45,8 +52,12 @@ impl SpinHome {
                 copy_to_rollback_journal(&path, &stores)?;
             }
         }
+        let redis = RedisServer::start()
+            .await
+            .context("Spin's Redis trigger needs a redis-server (apt-get install redis-server)")?;
         Ok(Self {
             dir: home.to_owned(),
+            redis,
         })
     }
 
@@ -56,7 +67,8 @@ impl SpinHome {
     }
 
     /// `spin up` on the repository's `spin.toml`, listening on `addr`, with the development
-    /// variables as `SPIN_VARIABLE_*`, as an operator's environment would give them.
+    /// variables as `SPIN_VARIABLE_*`, as an operator's environment would give them, and
+    /// `redis_url` the home's `redis-server`.
     pub fn command(&self, spin: &Path, root: &Path, addr: SocketAddr) -> Command {
         let mut command = Command::new(spin);
         command
@@ -76,6 +88,7 @@ impl SpinHome {
         for (name, value) in app::variables() {
             command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
         }
+        command.env("SPIN_VARIABLE_REDIS_URL", self.redis.url());
         command
     }
 

@@ -260,11 +260,7 @@ fn main() -> anyhow::Result<()> {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let spin_home = match &spin {
-            Ok(_) => Some(SpinHome::prepare(
-                &root,
-                &state,
-                &scratch.path().join("spin"),
-            )?),
+            Ok(_) => Some(SpinHome::prepare(&root, &state, &scratch.path().join("spin")).await?),
             Err(_) => None,
         };
         let bench = Bench {

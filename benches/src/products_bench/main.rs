@@ -367,7 +367,7 @@ impl Bench {
         drop(server);
         if self.spin.is_ok() {
             let home = self.state.join("spin");
-            self.spin_home = Some(SpinHome::prepare(&self.root, &self.state, &home)?);
+            self.spin_home = Some(SpinHome::prepare(&self.root, &self.state, &home).await?);
         }
         Ok(())
     }

@@ -186,11 +186,7 @@ fn main() -> anyhow::Result<()> {
             .map(|id| stripe.session(id).context("a session the fake never made"))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let spin_home = match &spin {
-            Ok(_) => Some(SpinHome::prepare(
-                &root,
-                &state,
-                &scratch.path().join("spin"),
-            )?),
+            Ok(_) => Some(SpinHome::prepare(&root, &state, &scratch.path().join("spin")).await?),
             Err(_) => None,
         };
         let bench = Bench {
