@@ -8,6 +8,7 @@ mod helpers;
 mod host;
 
 mod account_deletion;
+mod api_docs;
 mod auth_clerk;
 mod auth_sessions;
 mod auth_takeover;
