@@ -2,116 +2,34 @@
 //! the Spin CLI rule), the Python environment with `kubernetes-validate`, the manifests of
 //! `deploy/` as validated objects, and the variables every run of the app needs.
 
+use e2e::python::Venv;
 use reen_host::testing::spin_cli;
 use serde_json::Value;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
 
 /// Held by a test while it builds or reads `target/wasm32-wasip2/release/*.wasm`: a build
 /// (`spin registry push --build` runs every component's build command) creates or replaces
 /// those files, and a concurrent `spin up` of the local manifest would find one missing.
 pub static RELEASE_WASM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The repository root (this crate lives in `tests/`).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the repository")
-        .to_owned()
-}
-
-/// The cargo target directory (where the Python environment lives).
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"))
-}
-
-/// Says `SKIPPED <test>: <why>` on the terminal (not in the captured output), or fails the test
-/// when tools are required (CI): the same rule as the Spin CLI's.
-fn skip_or_fail<T>(test: &str, why: &str) -> Option<T> {
-    if spin_cli::required() {
-        panic!("{test}: required here (CI or REEN_REQUIRE_SPIN=1): {why}");
-    }
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
-    None
-}
-
-/// `program` on `PATH` (or `/usr/sbin`, where Debian puts nginx), or the skip/failure rule.
-pub fn tool(test: &str, program: &str, package: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let found = std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|dir| dir.join(program))
-        .find(|candidate| candidate.is_file());
-    match found {
-        Some(found) => Some(found),
-        None => skip_or_fail(
-            test,
-            &format!("`{program}` is not installed (apt-get install {package})"),
-        ),
-    }
-}
+pub use e2e::tools::{repo_root, tool};
 
 /// The Spin CLI, or the skip/failure rule.
 pub fn spin(test: &str) -> Option<PathBuf> {
     spin_cli::cli_or_skip(test)
 }
 
-/// The PyPI packages the validation runs on, pinned.
-const PYTHON_PACKAGES: [&str; 2] = ["kubernetes-validate==1.37.0", "PyYAML==6.0.4"];
+/// `target/deploy-venv`: the PyPI packages the manifest validation runs on, pinned.
+const VENV: Venv = Venv {
+    name: "deploy-venv",
+    packages: &["kubernetes-validate==1.37.0", "PyYAML==6.0.4"],
+    ready_check: "import kubernetes_validate, yaml, jsonschema",
+};
 
-/// The Python of `target/deploy-venv`, with [`PYTHON_PACKAGES`] installed (once; later runs
-/// reuse it), or the skip/failure rule when Python 3 or its `venv` module is missing.
+/// The Python of `target/deploy-venv`, or the skip/failure rule.
 pub fn python(test: &str) -> Option<PathBuf> {
-    static VENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    static LOCK: Mutex<()> = Mutex::new(());
-    let _one_at_a_time = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    match VENV.get_or_init(make_venv) {
-        Ok(python) => Some(python.clone()),
-        Err(why) if why.starts_with("missing: ") => skip_or_fail(test, why),
-        Err(why) => panic!("{test}: {why}"),
-    }
-}
-
-fn make_venv() -> Result<PathBuf, String> {
-    let venv = target_dir().join("deploy-venv");
-    let python = venv.join("bin/python");
-    let ready = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import kubernetes_validate, yaml, jsonschema"])
-            .output()
-            .is_ok_and(|out| out.status.success())
-    };
-    if ready(&python) {
-        return Ok(python);
-    }
-    let created = Command::new("python3")
-        .args(["-m", "venv", "--clear"])
-        .arg(&venv)
-        .output()
-        .map_err(|err| format!("missing: python3 does not run ({err}); apt-get install python3"))?;
-    if !created.status.success() {
-        return Err(format!(
-            "missing: `python3 -m venv` failed (apt-get install python3-venv): {}",
-            String::from_utf8_lossy(&created.stderr)
-        ));
-    }
-    let installed = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check"])
-        .args(PYTHON_PACKAGES)
-        .output()
-        .map_err(|err| format!("running pip: {err}"))?;
-    if !installed.status.success() || !ready(&python) {
-        return Err(format!(
-            "installing {PYTHON_PACKAGES:?} from PyPI into {} failed: {}",
-            venv.display(),
-            String::from_utf8_lossy(&installed.stderr)
-        ));
-    }
-    Ok(python)
+    VENV.python(test)
 }
 
 /// Every manifest `kubectl apply -f deploy/` applies, plus the Secret template.

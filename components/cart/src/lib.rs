@@ -5,14 +5,16 @@
 
 mod catalog;
 mod domain;
+mod endpoints;
 mod errors;
 mod exports;
 mod routes;
 mod store;
 
+use endpoints::{Endpoint, ROUTES};
 use errors::CartError;
-use http_kit::{Cors, RequestContext, RequestError, segments};
-use spin_sdk::http::{Method, Request, Response};
+use http_kit::{Cors, RequestContext, RequestError};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use std::rc::Rc;
 
@@ -25,22 +27,18 @@ async fn handle(req: Request) -> Response {
 
 async fn route(req: Request, ctx: Rc<RequestContext>) -> Result<Response, CartError> {
     let path = req.path().to_owned();
-    let method = req.method().clone();
-    match (&method, segments(&path).as_slice()) {
-        (Method::Get, ["api", "v1", "cart-items"]) => routes::list_items(req, &ctx).await,
-        (Method::Post, ["api", "v1", "cart-items"]) => routes::add_item(req, &ctx).await,
-        (Method::Delete, ["api", "v1", "cart-items"]) => routes::clear_cart(req, &ctx).await,
-        (Method::Get, ["api", "v1", "cart-items", id]) => routes::get_item(req, &ctx, id).await,
-        (Method::Patch, ["api", "v1", "cart-items", id]) => {
-            routes::update_item(req, &ctx, id).await
-        }
-        (Method::Delete, ["api", "v1", "cart-items", id]) => {
-            routes::delete_item(req, &ctx, id).await
-        }
-        _ => Err(RequestError::NoRoute {
-            method: method.to_string(),
-            path: path.clone(),
-        }
-        .into()),
+    let method = req.method().to_string();
+    let Some((endpoint, params)) = route_table::find(ROUTES, &method, &path) else {
+        return Err(RequestError::NoRoute { method, path }.into());
+    };
+    match (endpoint, params.as_slice()) {
+        (Endpoint::List, []) => routes::list_items(req, &ctx).await,
+        (Endpoint::Add, []) => routes::add_item(req, &ctx).await,
+        (Endpoint::Clear, []) => routes::clear_cart(req, &ctx).await,
+        (Endpoint::Get, [id]) => routes::get_item(req, &ctx, id).await,
+        (Endpoint::Update, [id]) => routes::update_item(req, &ctx, id).await,
+        (Endpoint::Delete, [id]) => routes::delete_item(req, &ctx, id).await,
+        // A table entry whose parameters this match does not take: a bug, answered as no route.
+        _ => Err(RequestError::NoRoute { method, path }.into()),
     }
 }
