@@ -7,12 +7,14 @@
 
 pub mod app;
 pub mod cache;
+pub mod catalog_seed;
 pub mod checkout_seed;
 pub mod client;
 pub mod cpu;
 pub mod fake_email;
 pub mod fake_stripe;
 pub mod load;
+pub mod native_products;
 pub mod servers;
 pub mod spin;
 pub mod spin_app;

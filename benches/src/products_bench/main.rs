@@ -44,12 +44,12 @@
 //! Every ratio the report prints compares like with like: a cached run with native cached, an
 //! uncached run with native uncached (`report.rs`).
 
-mod native;
 mod report;
-mod seed;
 
 use anyhow::{Context as _, bail, ensure};
 use benches::app;
+use benches::catalog_seed as seed;
+use benches::native_products as native;
 use benches::cache::CacheFile;
 use benches::client::{self, Client};
 use benches::cpu;
