@@ -48,12 +48,12 @@ mod report;
 
 use anyhow::{Context as _, bail, ensure};
 use benches::app;
-use benches::catalog_seed as seed;
-use benches::native_products as native;
 use benches::cache::CacheFile;
+use benches::catalog_seed as seed;
 use benches::client::{self, Client};
 use benches::cpu;
 use benches::load::{self, LoadConfig, LoadReport, Paths};
+use benches::native_products as native;
 use benches::servers::{self, Server};
 use benches::spin_app::SpinHome;
 use clap::{Parser, Subcommand};
