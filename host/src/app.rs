@@ -5,6 +5,7 @@
 use crate::allowed_hosts::{AllowedHosts, is_skipped_template_result};
 use crate::bindings::redis_handler::RedisHandlerPre;
 use crate::compose;
+use crate::dev_secrets::{self, DevNotice, Wanted};
 use crate::engine;
 use crate::key_value::{self, KeyValueStores, KvLocation, StoreLocation};
 use crate::local_redis::{self, LocalRedis};
@@ -60,6 +61,9 @@ pub struct AppOptions {
     /// `reen-host up` only: when nothing answers at a loopback Redis trigger address, start
     /// `redis-server` there, or fall back to an in-process broker (see `local_redis`).
     pub local_redis: bool,
+    /// `reen-host up --dev` only: required secrets without a value get random local values,
+    /// kept in the state dir (`dev_secrets`).
+    pub dev_secrets: bool,
 }
 
 impl AppOptions {
@@ -77,6 +81,7 @@ impl AppOptions {
             log_sink: LogSink::Stdio,
             log_requests: true,
             local_redis: false,
+            dev_secrets: false,
         }
     }
 
@@ -119,6 +124,7 @@ pub struct RunningApp {
     redis: Option<RunningRedisTrigger>,
     redis_channels: Vec<ActiveChannel>,
     local_redis: Option<LocalRedis>,
+    dev_notice: Option<DevNotice>,
     _temp: Option<tempfile::TempDir>,
 }
 
@@ -158,6 +164,7 @@ impl RunningApp {
             redis,
             redis_channels,
             local_redis: local,
+            dev_notice: loaded.dev_notice,
             _temp: temp,
         })
     }
@@ -180,6 +187,11 @@ impl RunningApp {
     /// Public routes as (component, route), in manifest order, for the start-up banner.
     pub fn routes(&self) -> &[(String, String)] {
         &self.routes
+    }
+
+    /// The secrets `--dev` supplied (names and file, never values), for the start-up banner.
+    pub fn dev_notice(&self) -> Option<&DevNotice> {
+        self.dev_notice.as_ref()
     }
 
     /// Redis channels the app is subscribed to, for the start-up banner.
@@ -212,6 +224,7 @@ struct LoadedApp {
     redis: Option<RedisTrigger>,
     state_dir: Option<PathBuf>,
     routes: Vec<(String, String)>,
+    dev_notice: Option<DevNotice>,
 }
 
 fn load(options: &AppOptions) -> anyhow::Result<LoadedApp> {
@@ -248,13 +261,36 @@ fn load(options: &AppOptions) -> anyhow::Result<LoadedApp> {
             .clone()
             .unwrap_or_else(|| std::env::vars().collect()),
     );
-    let app_variables = Arc::new(AppVariables::new(
+    let mut app_variables = AppVariables::new(
         manifest.variables.clone(),
         options.variables.clone(),
         &runtime_config.effective_variables_providers(),
         env,
         &working_dir,
-    )?);
+    )?;
+    // `--dev` fills required secrets before the check, so only what it cannot fill fails.
+    let mut dev_notice = None;
+    if options.dev_secrets {
+        let wanted: Vec<Wanted> = app_variables
+            .missing_required()
+            .into_iter()
+            .filter(|(_, decl)| decl.secret)
+            .map(|(name, decl)| Wanted {
+                name,
+                description: decl.description.as_deref(),
+            })
+            .collect();
+        if !wanted.is_empty() {
+            let secrets = dev_secrets::provide(&wanted, state_dir.as_deref())?;
+            app_variables.add_fallback(secrets.values);
+            dev_notice = Some(secrets.notice);
+        }
+    }
+    app_variables.check_required(&dev_secrets::missing_hint(
+        options.dev_secrets,
+        &working_dir,
+    ))?;
+    let app_variables = Arc::new(app_variables);
 
     let resources = AppResources {
         manifest: &manifest,
@@ -325,6 +361,7 @@ fn load(options: &AppOptions) -> anyhow::Result<LoadedApp> {
         )),
         state_dir,
         routes: banner,
+        dev_notice,
     })
 }
 

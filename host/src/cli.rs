@@ -48,6 +48,10 @@ struct UpArgs {
     /// Directory for default stores and databases; "" keeps them in memory.
     #[arg(long = "state-dir")]
     state_dir: Option<PathBuf>,
+    /// Local development: give each required secret without a value a random local value,
+    /// kept in `<state dir>/dev-secrets.toml` (0600) and reused by later starts.
+    #[arg(long)]
+    dev: bool,
     /// Set an application variable (`name=value`); wins over every provider.
     #[arg(long = "variable", value_parser = parse_variable)]
     variables: Vec<(String, String)>,
@@ -95,6 +99,7 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
     // Only `up` starts a local Redis when nothing answers at the app's address; the library
     // default (tests) never does.
     options.local_redis = true;
+    options.dev_secrets = args.dev;
     if let Some(dir) = args.state_dir {
         options.state_dir = if dir.as_os_str().is_empty() {
             StateDir::None
@@ -108,6 +113,10 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let app = RunningApp::start(options).await?;
+        // Loud on purpose: the app runs on made-up secrets, which must never go unnoticed.
+        for line in app.dev_notice().map(|n| n.lines()).unwrap_or_default() {
+            tracing::warn!("{line}");
+        }
         println!("Serving {}", app.base_url());
         println!("Available Routes:");
         for (component, route) in app.routes() {

@@ -9,6 +9,7 @@ pub mod builder;
 pub mod cli;
 pub mod compose;
 mod deny;
+pub mod dev_secrets;
 mod engine;
 pub mod inherit;
 pub mod key_value;

@@ -3,7 +3,8 @@
 //! Resolution follows Spin (`crates/factor-variables`): explicitly given values (`spin up
 //! --variable`), then runtime-config `[[variables_provider]]` entries in file order, then the
 //! environment provider Spin always appends (`SPIN_VARIABLE_<NAME>`, falling back to a `.env`
-//! file), then the manifest `default`. A `required` variable no provider can resolve fails start-up.
+//! file), then the manifest `default`. A `required` variable no provider can resolve fails start-up,
+//! unless `up --dev` supplies it (`dev_secrets.rs`, ranked below every provider).
 //! Component variables are templates over application variables, rendered on every `get`.
 
 use crate::bindings::fermyon::spin2_0_0::variables::{self, Error};
@@ -42,6 +43,24 @@ impl Provider {
     }
 }
 
+/// `required variable `a` has no value (SPIN_VARIABLE_A): ...`, naming every missing one at
+/// once so a fresh checkout learns the whole list from one failed start.
+fn missing_message(names: &[String], hint: &str) -> String {
+    let list = names
+        .iter()
+        .map(|name| format!("`{name}` (SPIN_VARIABLE_{})", name.to_ascii_uppercase()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (what, verb) = match names.len() {
+        1 => ("variable", "has"),
+        _ => ("variables", "have"),
+    };
+    format!(
+        "required {what} {list} {verb} no value: set the environment variable, put it in `.env`, \
+         give --variable name=value, or use a runtime-config variables provider{hint}"
+    )
+}
+
 /// Application variables with their providers, shared by every component of the app.
 pub struct AppVariables {
     decls: BTreeMap<String, VariableDecl>,
@@ -51,10 +70,12 @@ pub struct AppVariables {
 /// Errors found when the app starts.
 #[derive(Debug, thiserror::Error)]
 pub enum VariablesError {
-    #[error(
-        "required variable `{name}` has no value: set SPIN_VARIABLE_{upper}, or give it with --variable {name}=..., or in a runtime-config variables provider"
-    )]
-    RequiredMissing { name: String, upper: String },
+    #[error("{}", missing_message(names, hint))]
+    RequiredMissing {
+        names: Vec<String>,
+        /// How to get values locally (`dev_secrets::missing_hint`); may be empty.
+        hint: String,
+    },
     #[error("runtime config: variables provider type `{0}` is not supported by reen-host")]
     UnsupportedProvider(String),
     #[error("reading dotenv file {path}: {source}")]
@@ -69,6 +90,8 @@ impl AppVariables {
     /// the runtime config's providers including Spin's trailing environment provider
     /// (`RuntimeConfig::effective_variables_providers`). `env` is the environment those
     /// providers read, captured at start-up (tests pass their own map, never racing on globals).
+    /// Required variables are checked apart ([`Self::check_required`]), after `--dev` has had
+    /// its say.
     pub fn new(
         decls: BTreeMap<String, VariableDecl>,
         explicit: HashMap<String, String>,
@@ -100,21 +123,39 @@ impl AppVariables {
                 }
             });
         }
-        let vars = Self { decls, providers };
-        vars.check_required()?;
-        Ok(vars)
+        Ok(Self { decls, providers })
     }
 
-    fn check_required(&self) -> Result<(), VariablesError> {
-        for (name, decl) in &self.decls {
-            if decl.required && self.providers.iter().all(|p| p.get(name).is_none()) {
-                return Err(VariablesError::RequiredMissing {
-                    name: name.clone(),
-                    upper: name.to_ascii_uppercase(),
-                });
-            }
+    /// Required variables that no provider resolves, in name order, with their declarations.
+    pub fn missing_required(&self) -> Vec<(&str, &VariableDecl)> {
+        self.decls
+            .iter()
+            .filter(|(name, decl)| {
+                decl.required && self.providers.iter().all(|p| p.get(name).is_none())
+            })
+            .map(|(name, decl)| (name.as_str(), decl))
+            .collect()
+    }
+
+    /// Adds values ranked below every provider (the secrets `--dev` supplies).
+    pub fn add_fallback(&mut self, values: HashMap<String, String>) {
+        self.providers.push(Provider::Static(values));
+    }
+
+    /// Fails naming every required variable without a value; `hint` ends the message.
+    pub fn check_required(&self, hint: &str) -> Result<(), VariablesError> {
+        let names: Vec<String> = self
+            .missing_required()
+            .into_iter()
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        if names.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        Err(VariablesError::RequiredMissing {
+            names,
+            hint: hint.to_owned(),
+        })
     }
 
     /// The value of an application variable, or `None` when it is undeclared or unresolved.
@@ -233,13 +274,15 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect::<HashMap<_, _>>()
         };
-        AppVariables::new(
+        let vars = AppVariables::new(
             decls,
             to_map(explicit),
             &crate::runtime_config::RuntimeConfig::default().effective_variables_providers(),
             Arc::new(to_map(env)),
             Path::new("/nonexistent"),
-        )
+        )?;
+        vars.check_required("")?;
+        Ok(vars)
     }
 
     #[test]
@@ -249,6 +292,51 @@ mod tests {
             err.contains("`api_key`") && err.contains("SPIN_VARIABLE_API_KEY"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_missing_required_variable_is_named_at_once() {
+        let decls = BTreeMap::from([
+            ("a_key".to_owned(), decl(None, true)),
+            ("b_key".to_owned(), decl(None, true)),
+        ]);
+        let vars = AppVariables::new(
+            decls,
+            HashMap::new(),
+            &[],
+            Arc::new(HashMap::new()),
+            Path::new("/nonexistent"),
+        )
+        .unwrap();
+        let err = vars.check_required(". Try --dev.").unwrap_err().to_string();
+        assert!(
+            err.starts_with("required variables `a_key` (SPIN_VARIABLE_A_KEY), `b_key` (SPIN_VARIABLE_B_KEY) have no value")
+                && err.ends_with(". Try --dev."),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_fallback_fills_a_missing_variable_but_never_beats_a_provider() {
+        let mut vars = AppVariables::new(
+            BTreeMap::from([
+                ("api_key".to_owned(), decl(None, true)),
+                ("other".to_owned(), decl(None, true)),
+            ]),
+            HashMap::from([("api_key".to_owned(), "given".to_owned())]),
+            &[],
+            Arc::new(HashMap::new()),
+            Path::new("/nonexistent"),
+        )
+        .unwrap();
+        assert_eq!(vars.missing_required().len(), 1);
+        vars.add_fallback(HashMap::from([
+            ("api_key".to_owned(), "generated".to_owned()),
+            ("other".to_owned(), "generated".to_owned()),
+        ]));
+        vars.check_required("").unwrap();
+        assert_eq!(vars.resolve("api_key").as_deref(), Some("given"));
+        assert_eq!(vars.resolve("other").as_deref(), Some("generated"));
     }
 
     #[test]

@@ -125,9 +125,14 @@ pub struct Webhook {
 
 /// Signs `body` as delivery `id` sent at `timestamp` (Unix seconds).
 pub fn webhook_at(id: &str, timestamp: i64, body: &Value) -> Webhook {
+    webhook_signed_with(WEBHOOK_KEY, id, timestamp, body)
+}
+
+/// [`webhook_at`] with another raw Svix key (what follows `whsec_`, base64-decoded).
+pub fn webhook_signed_with(key: &[u8], id: &str, timestamp: i64, body: &Value) -> Webhook {
     use hmac::Mac as _;
     let body = body.to_string();
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_KEY).expect("HMAC key");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC key");
     mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
     let signature = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
     Webhook {

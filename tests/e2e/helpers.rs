@@ -19,7 +19,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// Runs every component's build command once per test binary, like `spin build`.
-fn build_components() {
+pub fn build_components() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let manifest = reen_host::manifest::Manifest::load(&repo_root().join("spin.toml"))

@@ -20,6 +20,7 @@ mod checkout;
 mod checkout_webhook;
 mod concurrency;
 mod db_locks;
+mod first_run;
 mod health;
 mod holds;
 mod idempotency;

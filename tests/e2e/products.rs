@@ -416,7 +416,7 @@ async fn a_read_after_a_write_sees_the_write_and_unchanged_reads_are_304() {
     assert_eq!(public_list(&app, "?limit=5").await["meta"]["total"], 0);
 }
 
-/// The most entries the products cache ever holds (README "Security notes"): the plain list
+/// The most entries the products cache ever holds (docs/security.md, "Product read cache"): the plain list
 /// and pages 1 to 10 of the default size.
 const CACHE_BOUND: usize = 11;
 

@@ -27,7 +27,7 @@ variables = { greeting = "{{ greeting }}" }
 
 /// Stops the child on drop so a failing assertion never leaks a server: SIGTERM first, so
 /// `up` can stop a `redis-server` it started, then SIGKILL if it lingers.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -39,7 +39,7 @@ impl Drop for Server {
 }
 
 /// Sends SIGTERM and waits up to `timeout` for the exit status.
-fn terminate(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+pub(crate) fn terminate(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .stderr(Stdio::null())
@@ -54,7 +54,7 @@ fn terminate(child: &mut Child, timeout: Duration) -> Option<std::process::ExitS
     None
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -69,7 +69,7 @@ fn write_manifest(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// Collects the child's stdout and stderr lines on a channel.
-fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
+pub(crate) fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     let out = child.stdout.take().unwrap();
     let err = child.stderr.take().unwrap();
@@ -225,7 +225,7 @@ environment = {{ COMPONENT = "sub" }}
     path
 }
 
-fn up_command(manifest: &std::path::Path, dir: &std::path::Path, port: u16) -> Command {
+pub(crate) fn up_command(manifest: &std::path::Path, dir: &std::path::Path, port: u16) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_reen-host"));
     command
         .args(["up", "--from"])

@@ -7,6 +7,7 @@ mod routing_cases;
 mod basics;
 mod cli;
 mod composition;
+mod dev_secrets;
 mod key_value;
 mod outbound_http;
 mod redis;

@@ -1,0 +1,227 @@
+//! `reen-host up --dev`: required secrets without a value get random local values, kept 0600 in
+//! the state directory and reused by later starts; given values always win; without `--dev` a
+//! missing secret stops start-up and the message says how to get local values.
+
+use crate::cli::{Server, free_port, lines_of, terminate, up_command};
+use crate::helpers::render_manifest;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const MANIFEST: &str = r#"
+spin_manifest_version = 2
+[application]
+name = "dev-secrets"
+
+[variables]
+webhook_secret = { required = true, secret = true, description = "Signing secret of the webhook (whsec_...)" }
+api_token = { required = true, secret = true }
+region = { default = "eu" }
+
+[[trigger.http]]
+route = "/probe/..."
+component = "probe"
+
+[component.probe]
+source = "{probe}"
+variables = { webhook_secret = "{{ webhook_secret }}", api_token = "{{ api_token }}", region = "{{ region }}" }
+"#;
+
+const NAMES: [&str; 2] = ["webhook_secret", "api_token"];
+
+fn write_app(dir: &Path, manifest: &str) -> PathBuf {
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, render_manifest(manifest)).unwrap();
+    path
+}
+
+/// `reen-host up` on `dir`'s manifest with none of the app's variables in its environment.
+fn up(dir: &Path, port: u16, args: &[&str]) -> Command {
+    let mut command = up_command(&dir.join("spin.toml"), dir, port);
+    command.args(args);
+    for name in NAMES.iter().chain(&["region"]) {
+        command.env_remove(format!("SPIN_VARIABLE_{}", name.to_uppercase()));
+    }
+    command
+}
+
+/// A started server, its base URL and every line it printed up to its serving banner.
+fn start(dir: &Path, args: &[&str]) -> (Server, String, Vec<String>) {
+    let port = free_port();
+    start_command(up(dir, port, args), port)
+}
+
+fn start_command(mut command: Command, port: u16) -> (Server, String, Vec<String>) {
+    let mut child = command.spawn().unwrap();
+    let rx = lines_of(&mut child);
+    let server = Server(child);
+    let banner = format!("Serving http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut lines = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(&banner) => {
+                return (server, format!("http://127.0.0.1:{port}"), lines);
+            }
+            Ok(line) => lines.push(line),
+            Err(mpsc::RecvTimeoutError::Timeout | mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    panic!("never served; output was:\n{}", lines.join("\n"));
+}
+
+fn stop(mut server: Server) {
+    terminate(&mut server.0, Duration::from_secs(20)).expect("up exits on SIGTERM");
+}
+
+async fn var(base: &str, name: &str) -> String {
+    let report: serde_json::Value = reqwest::get(format!("{base}/probe/x?op=var&name={name}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    report["ok"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name}: {report}"))
+        .to_owned()
+}
+
+fn stored(dir: &Path) -> toml::Table {
+    let text = std::fs::read_to_string(dir.join(".spin/dev-secrets.toml")).unwrap();
+    text.parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_dev_generates_missing_secrets_keeps_them_private_and_reuses_them_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app(dir.path(), MANIFEST);
+    let file = dir.path().join(".spin/dev-secrets.toml");
+
+    let (server, base, printed) = start(dir.path(), &["--dev"]);
+    let first: Vec<String> = secrets(&base).await;
+    let output = printed.join("\n");
+    assert!(
+        output.contains("GENERATED") && output.contains("had none: api_token, webhook_secret"),
+        "{output}"
+    );
+    assert!(output.contains(&file.display().to_string()), "{output}");
+    for value in &first {
+        assert!(
+            !output.contains(value.as_str()),
+            "a value was printed: {output}"
+        );
+    }
+    assert!(first[0].starts_with("whsec_"), "the documented form");
+    assert!(first[1].len() >= 32 && first[0] != first[1]);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let table = stored(dir.path());
+    assert_eq!(table["webhook_secret"].as_str(), Some(first[0].as_str()));
+    assert_eq!(table["api_token"].as_str(), Some(first[1].as_str()));
+    assert_eq!(var(&base, "region").await, "eu", "defaults are untouched");
+    stop(server);
+
+    let (server, base, printed) = start(dir.path(), &["--dev"]);
+    assert_eq!(secrets(&base).await, first);
+    let output = printed.join("\n");
+    assert!(
+        output.contains("generated by an earlier start for: api_token, webhook_secret")
+            && !output.contains("GENERATED"),
+        "{output}"
+    );
+    stop(server);
+}
+
+/// The two secrets as the component reads them.
+async fn secrets(base: &str) -> Vec<String> {
+    vec![
+        var(base, "webhook_secret").await,
+        var(base, "api_token").await,
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_given_on_the_command_line_or_in_the_environment_wins_over_the_generated_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app(dir.path(), MANIFEST);
+    let (server, _, _) = start(dir.path(), &["--dev"]);
+    stop(server);
+    let generated = stored(dir.path());
+
+    let port = free_port();
+    let mut command = up(
+        dir.path(),
+        port,
+        &["--dev", "--variable", "api_token=given"],
+    );
+    command.env("SPIN_VARIABLE_WEBHOOK_SECRET", "whsec_from_env");
+    let (server, base, printed) = start_command(command, port);
+    assert_eq!(var(&base, "api_token").await, "given");
+    assert_eq!(var(&base, "webhook_secret").await, "whsec_from_env");
+    let output = printed.join("\n");
+    assert!(
+        !output.contains("--dev:"),
+        "nothing came from --dev: {output}"
+    );
+    assert_eq!(stored(dir.path()), generated, "the file is left as it was");
+    stop(server);
+}
+
+#[test]
+fn without_dev_a_missing_secret_stops_start_up_naming_every_one_and_the_local_ways_out() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app(dir.path(), MANIFEST);
+    std::fs::write(
+        dir.path().join(".env.example"),
+        "SPIN_VARIABLE_API_TOKEN=x\n",
+    )
+    .unwrap();
+    let output = up(dir.path(), free_port(), &[]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "`api_token` (SPIN_VARIABLE_API_TOKEN)",
+        "`webhook_secret` (SPIN_VARIABLE_WEBHOOK_SECRET)",
+        "`cp .env.example .env`",
+        "`reen-host up --dev`",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    assert!(
+        !dir.path().join(".spin/dev-secrets.toml").exists(),
+        "nothing is generated without --dev"
+    );
+
+    // Where there is no `.env.example`, the message does not send anyone looking for one.
+    std::fs::remove_file(dir.path().join(".env.example")).unwrap();
+    let output = up(dir.path(), free_port(), &[]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains(".env.example") && stderr.contains("--dev"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn dev_does_not_invent_a_required_variable_that_is_not_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app(
+        dir.path(),
+        &MANIFEST.replace(
+            r#"region = { default = "eu" }"#,
+            "region = { required = true }",
+        ),
+    );
+    let output = up(dir.path(), free_port(), &["--dev"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`region` (SPIN_VARIABLE_REGION) has no value")
+            && stderr.contains("only for secrets")
+            && !stderr.contains("`api_token`"),
+        "{stderr}"
+    );
+}
