@@ -23,6 +23,7 @@ mod health;
 mod holds;
 mod idempotency;
 mod identity;
+mod journey;
 mod orders;
 mod product_events;
 mod product_fees;
