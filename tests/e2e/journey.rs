@@ -14,6 +14,7 @@ mod leaving;
 mod purchase;
 mod shapes;
 mod storefront;
+mod values;
 
 use crate::checkout::open_shop;
 use account::{Money, Persona, assert_money};
@@ -51,7 +52,7 @@ fn by_id(list: &[Value]) -> Vec<Value> {
 }
 
 fn id_of(value: &Value) -> &str {
-    shapes::id(&value["id"], "id")
+    values::id(&value["id"], "id")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,8 +120,8 @@ async fn a_seller_and_a_shopper_walk_the_storefront_from_first_page_load_to_acco
 
     // Her orders: the lamp as it is now (3 left, ordered once), the line total, the total.
     let lamp_now = catalog::shown(&visitor, &lamp).await;
-    shapes::count(&lamp_now["quantity"], 3, "stock after the sale");
-    shapes::count(&lamp_now["orderCount"], 1, "orderCount after the sale");
+    values::count(&lamp_now["quantity"], 3, "stock after the sale");
+    values::count(&lamp_now["orderCount"], 1, "orderCount after the sale");
     let orders = purchase::orders(&ada_tab).await;
     assert_eq!(orders, [settled]);
     let order = &orders[0];

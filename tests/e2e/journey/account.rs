@@ -4,6 +4,7 @@
 
 use super::shapes;
 use super::storefront::Storefront;
+use super::values;
 use crate::api::ClerkUser;
 use crate::auth_clerk::deliver;
 use crate::fake_clerk::{clerk_user, webhook};
@@ -46,7 +47,7 @@ pub async fn signed_up_by_webhook<'a>(app: &'a TestApp, who: &Persona) -> ClerkU
 }
 
 /// The storefront's first page load, signed in: the preflight, `users/me` (a new account:
-/// NADMIN, $4,000,000, nothing bought or sold) and the catalog. Answers `(me, products)`.
+/// NADMIN, $4,000,000, nothing bought or sold), the same by Clerk id, and the catalog. Answers `(me, products)`.
 pub async fn first_page_load(tab: &Storefront<'_>, who: &Persona, email: &str) -> (Value, Value) {
     tab.preflight("GET", ME).await;
     let me = tab.get(ME).await;
@@ -55,6 +56,11 @@ pub async fn first_page_load(tab: &Storefront<'_>, who: &Persona, email: &str) -
     assert_eq!(me["email"], email);
     assert_eq!(me["role"], "NADMIN");
     assert_money(&me, Money::new(4_000_000.0, 0.0, 0.0), (0, 0));
+    // The storefront knows Clerk's user id, not ours: the same User by that id.
+    let by_clerk_id = tab
+        .get(&format!("/api/v1/auth/users/{}", who.clerk_id))
+        .await;
+    assert_eq!(by_clerk_id, me, "users/<Clerk id> is users/me");
     let products = tab.get("/api/v1/products").await;
     let list = products
         .as_array()
@@ -83,11 +89,11 @@ impl Money {
 
 /// `user` shows `money` and `(purchasesCount, salesCount)`.
 pub fn assert_money(user: &Value, money: Money, (purchases, sales): (i64, i64)) {
-    shapes::money(&user["balance"], money.balance, "balance");
-    shapes::money(&user["amountSpent"], money.spent, "amountSpent");
-    shapes::money(&user["amountGained"], money.gained, "amountGained");
-    shapes::count(&user["purchasesCount"], purchases, "purchasesCount");
-    shapes::count(&user["salesCount"], sales, "salesCount");
+    values::money(&user["balance"], money.balance, "balance");
+    values::money(&user["amountSpent"], money.spent, "amountSpent");
+    values::money(&user["amountGained"], money.gained, "amountGained");
+    values::count(&user["purchasesCount"], purchases, "purchasesCount");
+    values::count(&user["salesCount"], sales, "salesCount");
 }
 
 /// `users/me` now, checked as the account page reads it.

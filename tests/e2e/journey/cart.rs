@@ -3,12 +3,13 @@
 
 use super::shapes;
 use super::storefront::Storefront;
+use super::values;
 use serde_json::{Value, json};
 
 const CART: &str = "/api/v1/cart-items";
 
 fn path_of(item: &Value) -> String {
-    format!("{CART}/{}", shapes::id(&item["id"], "cartItem.id"))
+    format!("{CART}/{}", values::id(&item["id"], "cartItem.id"))
 }
 
 /// Adds `quantity` of `product` (as the catalog shows it now); answers the CartItem.
@@ -17,7 +18,7 @@ pub async fn add(tab: &Storefront<'_>, product: &Value, quantity: u64) -> Value 
     let item = tab.post(CART, Some(body), 201).await;
     shapes::cart_item(&item);
     assert_eq!(item["productId"], product["id"]);
-    shapes::count(&item["quantity"], quantity as i64, "cartItem.quantity");
+    values::count(&item["quantity"], quantity as i64, "cartItem.quantity");
     assert_eq!(
         item["product"], *product,
         "the product as the catalog shows it"
@@ -63,7 +64,7 @@ pub async fn change_quantity(tab: &Storefront<'_>, item: &Value, quantity: u64) 
         (&changed["id"], &changed["productId"]),
         (&item["id"], &item["productId"])
     );
-    shapes::count(&changed["quantity"], quantity as i64, "cartItem.quantity");
+    values::count(&changed["quantity"], quantity as i64, "cartItem.quantity");
     assert_eq!(changed["createdAt"], item["createdAt"]);
     changed
 }

@@ -4,12 +4,13 @@
 use super::account::{Money, assert_money};
 use super::shapes;
 use super::storefront::Storefront;
+use super::values;
 use serde_json::{Value, json};
 
 const PRODUCTS: &str = "/api/v1/products";
 
 fn path_of(product: &Value) -> String {
-    format!("{PRODUCTS}/{}", shapes::id(&product["id"], "product.id"))
+    format!("{PRODUCTS}/{}", values::id(&product["id"], "product.id"))
 }
 
 /// "Become a seller": NADMIN → ADMIN for $160,000 (balance down, `amountSpent` up); answers
@@ -42,7 +43,7 @@ pub async fn list_product(tab: &Storefront<'_>, seller: &Value, draft: Value) ->
     for field in ["name", "description", "price", "quantity", "imageUrls"] {
         let (got, sent) = (&product[field], &draft[field]);
         assert!(
-            shapes::same(got, sent),
+            values::same(got, sent),
             "{field} as listed: {got}, sent {sent}"
         );
     }
@@ -51,7 +52,7 @@ pub async fn list_product(tab: &Storefront<'_>, seller: &Value, draft: Value) ->
         product["admin"],
         json!({ "id": seller["id"], "name": seller["name"] })
     );
-    shapes::count(&product["orderCount"], 0, "orderCount");
+    values::count(&product["orderCount"], 0, "orderCount");
     assert_eq!(product["createdAt"], product["updatedAt"], "new");
     assert_eq!(
         shown(tab, &product).await,
@@ -60,7 +61,7 @@ pub async fn list_product(tab: &Storefront<'_>, seller: &Value, draft: Value) ->
     );
     let fee = fee_cents(&draft["price"], &draft["quantity"]) as f64 / 100.0;
     let me = super::account::me(tab).await;
-    shapes::money(
+    values::money(
         &me["balance"],
         balance - fee,
         "balance after the listing fee",
@@ -86,7 +87,7 @@ pub async fn edit_product(tab: &Storefront<'_>, product: &Value, changes: Value)
     let changed = changes.as_object().expect("changes");
     for (field, was) in product.as_object().expect("a product") {
         match changed.get(field) {
-            Some(now) => assert!(shapes::same(&edited[field], now), "{field}: {edited}"),
+            Some(now) => assert!(values::same(&edited[field], now), "{field}: {edited}"),
             None if field == "updatedAt" => assert!(edited[field].as_str() >= was.as_str()),
             None => assert_eq!(&edited[field], was, "{field} kept"),
         }
@@ -96,7 +97,7 @@ pub async fn edit_product(tab: &Storefront<'_>, product: &Value, changes: Value)
     let after = fee_cents(&edited["price"], &edited["quantity"]);
     let fee = (after - before).max(0) as f64 / 100.0;
     let me = super::account::me(tab).await;
-    shapes::money(
+    values::money(
         &me["balance"],
         balance - fee,
         "balance after the edit's fee",

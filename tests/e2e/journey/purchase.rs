@@ -4,6 +4,7 @@
 
 use super::shapes;
 use super::storefront::Storefront;
+use super::values;
 use crate::api::ClerkUser;
 use crate::checkout::{Shop, creates, deliver_ok};
 use crate::fake_clerk::ORIGIN;
@@ -23,12 +24,12 @@ pub async fn checkout(
     lines: &[Line<'_>],
 ) -> String {
     let created = tab.post("/api/v1/checkout", None, 201).await;
-    shapes::keys(
+    values::keys(
         &created,
         &["stripeSessionUrl", "sessionId"],
         "the checkout answer",
     );
-    let session_id = shapes::id(&created["sessionId"], "sessionId").to_owned();
+    let session_id = values::id(&created["sessionId"], "sessionId").to_owned();
     assert!(
         session_id.starts_with("cs_"),
         "Stripe's session id: {session_id}"
@@ -99,7 +100,7 @@ pub async fn orders(tab: &Storefront<'_>) -> Vec<Value> {
     let page = shapes::page(&paged, "orders", list.len() as u64, 1, 10);
     assert_eq!(page, list.as_slice(), "the same orders, paged");
     for order in &list {
-        let id = shapes::id(&order["id"], "order.id");
+        let id = values::id(&order["id"], "order.id");
         let details = tab.get(&format!("{ORDERS}/{id}")).await;
         assert_eq!(&details, order, "the details page shows the listed order");
     }
@@ -114,7 +115,7 @@ pub fn assert_order(order: &Value, buyer_id: &str, session_id: &str, lines: &[(&
     assert_eq!(order["status"], "COMPLETED");
     assert_lines(order, lines);
     let total: f64 = lines.iter().map(|(_, q, unit)| *q as f64 * unit).sum();
-    shapes::money(&order["total"], total, "order.total");
+    values::money(&order["total"], total, "order.total");
 }
 
 /// The order's (or sale's) items are `lines`, in order, with what the storefront reads of them.
@@ -125,9 +126,9 @@ fn assert_lines(order: &Value, lines: &[(&Value, u64, f64)]) {
         assert_eq!(item["productId"], product["id"]);
         assert_eq!(item["product"], **product, "the product as it is now");
         assert!(item["product"]["name"].is_string() && item["product"]["imageUrls"].is_array());
-        shapes::count(&item["quantity"], *quantity as i64, "orderItem.quantity");
-        shapes::money(&item["unitPrice"], *unit, "orderItem.unitPrice");
-        shapes::money(&item["price"], *quantity as f64 * unit, "orderItem.price");
+        values::count(&item["quantity"], *quantity as i64, "orderItem.quantity");
+        values::money(&item["unitPrice"], *unit, "orderItem.unitPrice");
+        values::money(&item["price"], *quantity as f64 * unit, "orderItem.price");
     }
 }
 
@@ -166,5 +167,5 @@ pub fn assert_sale(sale: &Value, order: &Value, buyer: Value, lines: &[(&Value, 
     );
     assert_lines(sale, lines);
     let subtotal: f64 = lines.iter().map(|(_, q, unit)| *q as f64 * unit).sum();
-    shapes::money(&sale["subtotal"], subtotal, "sale.subtotal");
+    values::money(&sale["subtotal"], subtotal, "sale.subtotal");
 }
