@@ -25,6 +25,7 @@ mod health;
 mod holds;
 mod idempotency;
 mod identity;
+mod journey;
 mod openapi_validation;
 mod orders;
 mod product_events;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 /// The buyer's only order once the saga has settled it (COMPLETED or REFUNDED), waiting up to
 /// 20 s; fails if there is more than one.
-pub async fn settled_order(buyer: &TestUser<'_>) -> Value {
+pub async fn settled_order(buyer: &impl SignedIn) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let orders = buyer.get_json("/api/v1/orders").await;

@@ -656,7 +656,7 @@ async fn concurrent_buyers_and_sellers_on_two_replicas_lose_and_duplicate_nothin
     )
     .await;
     for (buyer, session) in &winners {
-        let order = settled_order(buyer).await;
+        let order = settled_order(*buyer).await;
         assert_eq!(order["status"], "COMPLETED", "{order}");
         assert_eq!(order["checkoutSessionId"], session.as_str());
         assert_eq!(balance(buyer).await, START - 20.0);
