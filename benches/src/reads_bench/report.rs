@@ -76,7 +76,7 @@ pub fn print(cx: &Context, runs: &[Run]) {
     let spin_floor = rate(runs, Served::Host(Host::Spin), Route::Health);
     println!();
     println!(
-        "  {:<16} {:<28} {:>8} {:>10} {:>10} {:>8} {:>11} {:>10} {:>7}",
+        "  {:<16} {:<31} {:>8} {:>10} {:>10} {:>8} {:>11} {:>10} {:>7}",
         "server", "route", "req/s", "p50", "p99", "p99/p50", "Spin floor", "own floor", "errors"
     );
     for run in runs {
@@ -86,7 +86,7 @@ pub fn print(cx: &Context, runs: &[Run]) {
         };
         let req_s = run.report.requests_per_sec();
         println!(
-            "  {:<16} {:<28} {:>8.0} {:>10} {:>10} {:>8} {:>11} {:>10} {:>7}",
+            "  {:<16} {:<31} {:>8.0} {:>10} {:>10} {:>8} {:>11} {:>10} {:>7}",
             served(run.server),
             run.route.label(),
             req_s,
