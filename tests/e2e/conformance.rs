@@ -77,3 +77,30 @@ pub async fn send(request: RequestBuilder) -> Response {
     *rebuilt.headers_mut() = headers;
     Response::from(rebuilt)
 }
+
+/// The check does judge real answers: a product the app really serves breaks a copy of the
+/// document whose Product schema lacks one of its fields (schemas are closed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_answer_that_a_changed_document_does_not_describe_is_caught() {
+    let app = crate::helpers::spawn_app_with_demo_catalog().await;
+    let res = app.get("/api/v1/products?limit=1").await;
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+    let body = res.bytes().await.expect("the body");
+    let mut document = crate::api_docs::served_document(&app).await;
+    let product = &mut document["components"]["schemas"]["Product"]["properties"];
+    product
+        .as_object_mut()
+        .expect("properties")
+        .remove("orderCount");
+
+    let verdict =
+        Document::new(document).check("GET", "/api/v1/products", 200, Some(&content_type), &body);
+    let Verdict::Breaks(operation, errors) = verdict else {
+        panic!("a product with an undocumented field passed: {verdict:?}");
+    };
+    assert_eq!(operation, "GET /api/v1/products");
+    assert!(
+        errors.iter().any(|e| e.contains("orderCount")),
+        "{errors:?}"
+    );
+}
