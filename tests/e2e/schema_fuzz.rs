@@ -10,6 +10,7 @@ use crate::api::{SignedIn, TestUser, body};
 use crate::conformance::DOCUMENT_PATH;
 use crate::fake_stripe::FakeStripe;
 use crate::helpers::{repo_root, spawn_manifest_with};
+use crate::host::{self, Host};
 use crate::products::new_admin;
 use e2e::python::Venv;
 use e2e::tools::target_dir;
@@ -28,9 +29,15 @@ const VENV: Venv = Venv {
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                       response_schema_conformance,response_headers_conformance";
 
-/// Test cases per operation and phase: with 36 operations and the coverage phase's own
-/// cases this makes well over 1,000 requests in about a minute on reen-host.
-const MAX_EXAMPLES: &str = "20";
+/// Test cases per operation and phase: with 32 operations and the coverage phase's own
+/// cases, 20 makes about 1,900 requests in 20 s on reen-host; Spin, without that phase (see
+/// `phases`), needs more of the others to pass 1,000.
+fn max_examples() -> &'static str {
+    match host::host() {
+        Host::Spin => "45",
+        _ => "20",
+    }
+}
 
 /// The fewest requests a run must make to count.
 const MIN_REQUESTS: usize = 1000;
@@ -39,6 +46,15 @@ const MIN_REQUESTS: usize = 1000;
 /// schemathesis' configuration file writes it; every other operation uses the ADMIN's.
 fn config(admin: &str, own_users: &[(&str, &TestUser<'_>)]) -> String {
     let mut text = format!("headers = {{ Authorization = \"Bearer {admin}\" }}\n");
+    if host::host() == Host::Spin {
+        // Spin's HTTP trigger answers an empty 500 itself, before any component runs, to a
+        // header value that is not UTF-8 ("Error processing request: invalid utf-8
+        // sequence"), and schemathesis sends non-ASCII header text as Latin-1 bytes. That is
+        // the platform's answer, not the app's (reen-host passes such values on and the app
+        // refuses them with its documented 400, which the reen-host run checks), so on Spin
+        // generated header values stay ASCII.
+        text += "generation.codec = \"ascii\"\n";
+    }
     for (operation, user) in own_users {
         text += &format!(
             "\n[[operations]]\ninclude-operation-id = \"{operation}\"\n\
@@ -47,6 +63,16 @@ fn config(admin: &str, own_users: &[(&str, &TestUser<'_>)]) -> String {
         );
     }
     text
+}
+
+/// Every phase on reen-host. On Spin, not the coverage phase: its negative header values
+/// (e.g. an `Idempotency-Key` of Latin-1 bytes) ignore `generation.codec`, and Spin's trigger
+/// answers those with its own 500 before the app sees them (see `config`).
+fn phases() -> &'static str {
+    match host::host() {
+        Host::Spin => "examples,fuzzing,stateful",
+        _ => "examples,coverage,fuzzing,stateful",
+    }
 }
 
 /// The requests a HAR report holds, and those answered with a 5xx.
@@ -119,8 +145,8 @@ async fn schemathesis_finds_no_server_error_and_no_answer_that_breaks_the_docume
         .arg("run")
         .arg(app.url(DOCUMENT_PATH))
         .args(["--checks", CHECKS])
-        .args(["--max-examples", MAX_EXAMPLES])
-        .args(["--phases", "examples,coverage,fuzzing,stateful"])
+        .args(["--max-examples", max_examples()])
+        .args(["--phases", phases()])
         // Reproducible: a failure seen once is seen again on the next run.
         .args(["--seed", "20261101"])
         // One worker: CPython 3.11's `ast.parse` (which Hypothesis calls to describe filters)
