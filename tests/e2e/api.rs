@@ -48,8 +48,10 @@ impl TestApp {
         self.client.request(method, self.url(path))
     }
 
+    /// Sends `request` and checks the response against the API document (`conformance.rs`):
+    /// every request a test makes should go through here (or [`crate::conformance::send`]).
     pub async fn send(&self, request: RequestBuilder) -> Response {
-        request.send().await.expect("request reaches the app")
+        crate::conformance::send(request).await
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {

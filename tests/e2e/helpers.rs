@@ -69,11 +69,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request reaches the app")
+        crate::conformance::send(self.client.get(self.url(path))).await
     }
 }
 

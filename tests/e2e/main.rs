@@ -1,6 +1,8 @@
 //! End-to-end tests: the real app, real HTTP on loopback, real SQLite files.
 
 mod api;
+mod conformance;
+mod documented;
 mod fake_clerk;
 mod fake_email;
 mod fake_stripe;
@@ -34,4 +36,5 @@ mod product_races;
 mod products;
 mod saga;
 mod scale_out;
+mod schema_fuzz;
 mod swagger_ui;

@@ -108,7 +108,7 @@ async fn a_refund_auth_cannot_take_is_owed_and_given_back_by_the_next_write() {
         .patch(app.url(&path))
         .bearer_auth(&seller.token)
         .json(&json!({ "price": 200 }));
-    let rise = tokio::spawn(async move { rise.send().await.unwrap().status().as_u16() });
+    let rise = tokio::spawn(async move { crate::conformance::send(rise).await.status().as_u16() });
     wait_for(&state, "products.db", INTENTS, 1, "the fee intent").await;
     // ...while a free change (a lower quantity) commits, so the rise will lose the race.
     let cut = seller.patch(&path, json!({ "quantity": 5 })).await;
