@@ -79,24 +79,20 @@ fn secret<'a>(table: &'a toml::Table, name: &str) -> &'a str {
 
 /// Signs up a new user and returns their access token.
 async fn sign_up(client: &reqwest::Client, base: &str, email: &str) -> String {
-    let res = client
-        .post(format!("{base}/api/v1/auth/sign-up"))
-        .json(&json!({ "name": "Ada", "email": email, "password": "correct horse" }))
-        .send()
-        .await
-        .unwrap();
+    let res = crate::conformance::send(
+        client
+            .post(format!("{base}/api/v1/auth/sign-up"))
+            .json(&json!({ "name": "Ada", "email": email, "password": "correct horse" })),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     body["accessToken"].as_str().unwrap().to_owned()
 }
 
 async fn get_status(client: &reqwest::Client, base: &str, path: &str, token: &str) -> u16 {
-    let res = client
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        crate::conformance::send(client.get(format!("{base}{path}")).bearer_auth(token)).await;
     res.status().as_u16()
 }
 
@@ -111,11 +107,8 @@ async fn a_fresh_clone_serves_and_signs_in_on_generated_secrets_that_survive_a_r
     let app = up_dev(dir.path(), &redis, &[], &[]).await;
     let base = app.base_url().to_owned();
 
-    let health: Value = client
-        .get(format!("{base}/api/v1/health"))
-        .send()
+    let health: Value = crate::conformance::send(client.get(format!("{base}/api/v1/health")))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -141,12 +134,12 @@ async fn a_fresh_clone_serves_and_signs_in_on_generated_secrets_that_survive_a_r
     // Signed in on the generated jwt_secret, checked by auth and by the cart.
     let email = crate::api::unique_email("first-run");
     let token = sign_up(&client, &base, &email).await;
-    let me = client
-        .get(format!("{base}/api/v1/auth/users/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let me = crate::conformance::send(
+        client
+            .get(format!("{base}/api/v1/auth/users/me"))
+            .bearer_auth(&token),
+    )
+    .await;
     assert_eq!(me.status(), 200);
     assert_eq!(me.json::<Value>().await.unwrap()["email"], email.as_str());
     assert_eq!(
@@ -169,7 +162,7 @@ async fn a_fresh_clone_serves_and_signs_in_on_generated_secrets_that_survive_a_r
         for (name, value) in &hook.headers {
             request = request.header(*name, value);
         }
-        let res = request.body(hook.body).send().await.unwrap();
+        let res = crate::conformance::send(request.body(hook.body)).await;
         assert_eq!(
             res.status(),
             status,
@@ -185,26 +178,26 @@ async fn a_fresh_clone_serves_and_signs_in_on_generated_secrets_that_survive_a_r
     assert!(whsec.starts_with("whsec_"));
     for (key, status) in [(whsec, 200), ("whsec_not_the_key", 400)] {
         let (body, signature) = FakeStripe::signed_with(key, &stripe_event, unix_now());
-        let res = client
-            .post(format!("{base}/api/v1/webhooks/stripe"))
-            .header("stripe-signature", signature)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let res = crate::conformance::send(
+            client
+                .post(format!("{base}/api/v1/webhooks/stripe"))
+                .header("stripe-signature", signature)
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await;
         assert_eq!(
             res.status(),
             status,
             "Stripe webhook signed with {key:.8}..."
         );
     }
-    let redrive = client
-        .post(format!("{base}/api/v1/checkout/redrive"))
-        .bearer_auth(secret(&secrets, "redrive_secret"))
-        .send()
-        .await
-        .unwrap();
+    let redrive = crate::conformance::send(
+        client
+            .post(format!("{base}/api/v1/checkout/redrive"))
+            .bearer_auth(secret(&secrets, "redrive_secret")),
+    )
+    .await;
     assert_eq!(
         redrive.status(),
         200,
