@@ -151,6 +151,24 @@ pub fn start(
     start_command(command(host, root, dir, addr, build), dir, log)
 }
 
+/// [`start`] with `variables` on top of the development ones (a bench playing Stripe or the
+/// email API points the app at itself).
+pub fn start_with_variables(
+    host: &Path,
+    root: &Path,
+    dir: &Path,
+    addr: SocketAddr,
+    build: bool,
+    variables: &[(&str, String)],
+    log: &str,
+) -> anyhow::Result<Server> {
+    let mut command = command(host, root, dir, addr, build);
+    for (name, value) in variables {
+        command.arg("--variable").arg(format!("{name}={value}"));
+    }
+    start_command(command, dir, log)
+}
+
 /// Starts `command` (from [`command`] or [`command_for`]) as [`start`] does.
 pub fn start_command(mut command: Command, dir: &Path, log: &str) -> anyhow::Result<Server> {
     command.env("RUST_LOG", "warn");

@@ -92,6 +92,21 @@ impl SpinHome {
         command
     }
 
+    /// [`Self::command`] with `variables` on top (they win over the development ones).
+    pub fn command_with(
+        &self,
+        spin: &Path,
+        root: &Path,
+        addr: SocketAddr,
+        variables: &[(&str, String)],
+    ) -> Command {
+        let mut command = self.command(spin, root, addr);
+        for (name, value) in variables {
+            command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
+        }
+        command
+    }
+
     /// Starts [`Self::command`] as a [`Server`], its output going to `home/log`.
     pub fn start(
         &self,

@@ -243,7 +243,8 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let addr = servers::free_addr()?;
         eprintln!("reen-host up --build (builds every component of spin.toml) ...");
-        let mut server = start_reen_host(&host, &root, &state, addr, true, &variables, "seed.log")?;
+        let mut server =
+            app::start_with_variables(&host, &root, &state, addr, true, &variables, "seed.log")?;
         server
             .wait_ready(addr, HEALTH, Duration::from_secs(900))
             .await?;
@@ -277,7 +278,7 @@ fn main() -> anyhow::Result<()> {
         let mut hosts = Vec::new();
         if bench.cli.only != Some(Host::Spin) {
             let addr = servers::free_addr()?;
-            let mut server = start_reen_host(
+            let mut server = app::start_with_variables(
                 &host,
                 &root,
                 &state,
@@ -299,10 +300,7 @@ fn main() -> anyhow::Result<()> {
         }
         if let (Ok((binary, version)), Some(home)) = (&spin, &spin_home) {
             let addr = servers::free_addr()?;
-            let mut command = home.command(binary, &root, addr);
-            for (name, value) in &bench.variables {
-                command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
-            }
+            let command = home.command_with(binary, &root, addr, &bench.variables);
             eprintln!("spin up (compiles every component first) ...");
             let mut server = home.spawn(command, "spin.log")?;
             server
@@ -334,23 +332,6 @@ fn main() -> anyhow::Result<()> {
     }
     let hosts = outcome?;
     report::verdict(&hosts)
-}
-
-/// `reen-host up` on the real app with the bench's extra variables, output to `state/log`.
-fn start_reen_host(
-    host: &Path,
-    root: &Path,
-    state: &Path,
-    addr: SocketAddr,
-    build: bool,
-    variables: &[(&str, String)],
-    log: &str,
-) -> anyhow::Result<Server> {
-    let mut command = app::command(host, root, state, addr, build);
-    for (name, value) in variables {
-        command.arg("--variable").arg(format!("{name}={value}"));
-    }
-    app::start_command(command, state, log)
 }
 
 /// `requests`, counting what was sent.

@@ -41,7 +41,6 @@ use clap::{Parser, ValueEnum};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -172,7 +171,8 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let addr = servers::free_addr()?;
         eprintln!("reen-host up --build (builds every component of spin.toml) ...");
-        let mut server = start_reen_host(&host, &root, &state, addr, true, &variables, "seed.log")?;
+        let mut server =
+            app::start_with_variables(&host, &root, &state, addr, true, &variables, "seed.log")?;
         server
             .wait_ready(addr, HEALTH, Duration::from_secs(900))
             .await?;
@@ -202,8 +202,9 @@ fn main() -> anyhow::Result<()> {
         let mut hosts = Vec::new();
         if bench.cli.only != Some(Host::Spin) {
             let addr = servers::free_addr()?;
-            let mut server =
-                start_reen_host(&host, &root, &state, addr, false, &variables, "app.log")?;
+            let mut server = app::start_with_variables(
+                &host, &root, &state, addr, false, &variables, "app.log",
+            )?;
             server
                 .wait_ready(addr, HEALTH, Duration::from_secs(300))
                 .await?;
@@ -227,10 +228,7 @@ fn main() -> anyhow::Result<()> {
         }
         if let (Ok((binary, version)), Some(home)) = (&spin, &spin_home) {
             let addr = servers::free_addr()?;
-            let mut command = home.command(binary, &root, addr);
-            for (name, value) in &variables {
-                command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
-            }
+            let command = home.command_with(binary, &root, addr, &variables);
             eprintln!("spin up (compiles every component first) ...");
             let mut server = home.spawn(command, "spin.log")?;
             server
@@ -266,23 +264,6 @@ fn main() -> anyhow::Result<()> {
         println!("\nstate kept in {}", scratch.keep().display());
     }
     report::verdict(&outcome?)
-}
-
-/// `reen-host up` on the real app with the bench's extra variables, output to `state/log`.
-fn start_reen_host(
-    host: &Path,
-    root: &Path,
-    state: &Path,
-    addr: SocketAddr,
-    build: bool,
-    variables: &[(&str, String)],
-    log: &str,
-) -> anyhow::Result<Server> {
-    let mut command = app::command(host, root, state, addr, build);
-    for (name, value) in variables {
-        command.arg("--variable").arg(format!("{name}={value}"));
-    }
-    app::start_command(command, state, log)
 }
 
 /// Milliseconds since the Unix epoch: the clock the app's timestamps use.
