@@ -8,11 +8,6 @@ fn get(name: &str) -> Result<String, AuthError> {
     variables::get(name).map_err(|e| AuthError::Misconfigured(format!("variable {name}: {e}")))
 }
 
-/// Origins allowed by CORS (`frontend_base_url`, comma-separated).
-pub fn frontend_origins() -> String {
-    variables::get("frontend_base_url").unwrap_or_default()
-}
-
 /// Whether the refresh cookie carries `Secure` (`cookie_secure`; only `false` turns it off,
 /// for local http).
 pub fn cookie_secure() -> bool {

@@ -18,7 +18,7 @@ use timestamp::Timestamp;
 
 /// The signed-in caller (401 without a valid token).
 async fn caller(req: &Request, ctx: &RequestContext) -> Result<Principal, CartError> {
-    let principal = Guard::from_variables()?.require(req).await?;
+    let principal = Guard::from_variables().require(req).await?;
     ctx.set_user_id(&principal.user_id);
     Ok(principal)
 }

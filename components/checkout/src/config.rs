@@ -9,13 +9,8 @@ fn get(name: &str) -> Result<String, CheckoutError> {
         .map_err(|e| CheckoutError::Misconfigured(format!("variable {name}: {e}")))
 }
 
-/// Origins allowed by CORS, and the storefront Stripe sends the buyer back to
-/// (`frontend_base_url`; the first entry when it lists several).
-pub fn frontend_origins() -> String {
-    variables::get("frontend_base_url").unwrap_or_default()
-}
-
-/// The storefront's base URL for Stripe's return links.
+/// The storefront Stripe sends the buyer back to (`frontend_base_url`, the CORS origins; the
+/// first entry when it lists several).
 pub fn frontend_base_url() -> Result<String, CheckoutError> {
     let origins = get("frontend_base_url")?;
     Ok(origins

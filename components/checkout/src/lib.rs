@@ -25,7 +25,7 @@ use std::rc::Rc;
 
 #[http_component]
 async fn handle(req: Request) -> Response {
-    let cors = Cors::from_origins(&config::frontend_origins());
+    let cors = Cors::from_variable("frontend_base_url");
     http_kit::serve(req, &cors, route).await
 }
 

@@ -29,7 +29,7 @@ fn page_of(req: &Request) -> Result<Option<PageRequest>, OrderError> {
 
 /// The signed-in caller (401 without a valid token).
 async fn caller(req: &Request, ctx: &RequestContext) -> Result<Principal, OrderError> {
-    let principal = Guard::from_variables()?.require(req).await?;
+    let principal = Guard::from_variables().require(req).await?;
     ctx.set_user_id(&principal.user_id);
     Ok(principal)
 }

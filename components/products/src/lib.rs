@@ -20,8 +20,7 @@ use std::rc::Rc;
 
 #[http_component]
 async fn handle(req: Request) -> Response {
-    let origins = spin_sdk::variables::get("frontend_base_url").unwrap_or_default();
-    let cors = Cors::from_origins(&origins);
+    let cors = Cors::from_variable("frontend_base_url");
     http_kit::serve(req, &cors, route).await
 }
 

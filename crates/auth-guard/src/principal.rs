@@ -6,6 +6,7 @@ use crate::projection::{self, IdentityRecord};
 use crate::tokens::{TokenIdentity, revoked_by, verify_token};
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Method, Request, Response};
+use std::borrow::Cow;
 
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -68,18 +69,21 @@ const PROVISION_URL: &str = "http://auth.spin.internal/internal/v1/clerk-users";
 
 /// Authenticates requests for one component.
 pub struct Guard {
-    config: GuardConfig,
+    /// `None`: from the component's Spin variables, read per token (see `config.rs`).
+    config: Option<GuardConfig>,
 }
 
 impl Guard {
     /// A guard with explicit settings.
     pub fn new(config: GuardConfig) -> Self {
-        Self { config }
+        Self {
+            config: Some(config),
+        }
     }
 
-    /// A guard configured from the component's Spin variables.
-    pub fn from_variables() -> Result<Self, GuardError> {
-        Ok(Self::new(GuardConfig::from_variables()?))
+    /// A guard configured from the component's Spin variables, read only when a token comes.
+    pub fn from_variables() -> Self {
+        Self { config: None }
     }
 
     /// The bearer token, if an `Authorization` header is present. A header that is present but
@@ -105,9 +109,18 @@ impl Guard {
     /// without a token. For the auth component, which resolves identities from its own
     /// database (the projection's source) instead of the projection.
     pub fn identify(&self, req: &Request) -> Result<Option<TokenIdentity>, GuardError> {
-        Self::bearer(req)?
-            .map(|token| verify_token(&token, &self.config))
-            .transpose()
+        let Some(token) = Self::bearer(req)? else {
+            return Ok(None);
+        };
+        let config = match &self.config {
+            Some(config) => Cow::Borrowed(config),
+            None => {
+                let header = jsonwebtoken::decode_header(&token)
+                    .map_err(|e| GuardError::InvalidToken(e.to_string()))?;
+                Cow::Owned(GuardConfig::from_variables_for(header.alg)?)
+            }
+        };
+        verify_token(&token, &config).map(Some)
     }
 
     /// The caller on a public route: `None` without a token, an error for a bad one (the

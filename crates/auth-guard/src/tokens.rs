@@ -90,7 +90,10 @@ pub fn verify_token(token: &str, config: &GuardConfig) -> Result<TokenIdentity, 
             validation.leeway = LEEWAY_SECS;
             validation.set_issuer(&[ACCESS_TOKEN_ISSUER]);
             validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-            let key = DecodingKey::from_secret(&config.jwt_secret);
+            let secret = config.jwt_secret.as_deref().ok_or_else(|| {
+                GuardError::Misconfigured("jwt_secret was not read for an HS256 token".into())
+            })?;
+            let key = DecodingKey::from_secret(secret);
             let data =
                 jsonwebtoken::decode::<AccessClaims>(token, &key, &validation).map_err(invalid)?;
             Ok(TokenIdentity::Own {

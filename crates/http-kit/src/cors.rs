@@ -1,7 +1,12 @@
 //! CORS for the storefront: exact-match allowed origins (variable `frontend_base_url`, a
 //! comma-separated list), credentials allowed for the refresh cookie, preflights answered here.
+//!
+//! The list is read only for a request that carries `Origin`: on Spin every variable read is a
+//! blocking host call, and a request without `Origin` (a server-side fetch, curl, a webhook)
+//! gets the same answer whatever the list holds.
 
 use spin_sdk::http::{Method, Request, Response};
+use std::cell::OnceCell;
 
 const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
 const ALLOWED_HEADERS: &str =
@@ -12,19 +17,39 @@ const PREFLIGHT_MAX_AGE: &str = "600";
 /// The origins allowed to call the API from a browser.
 #[derive(Debug, Clone, Default)]
 pub struct Cors {
-    origins: Vec<String>,
+    /// The Spin variable holding the list, read on first need; `None`: no origin is allowed
+    /// beyond `origins`.
+    variable: Option<&'static str>,
+    origins: OnceCell<Vec<String>>,
 }
 
 impl Cors {
     /// From a comma-separated list of origins (`http://localhost:3001, https://shop.example`);
     /// trailing slashes are ignored because browsers never send them in `Origin`.
     pub fn from_origins(list: &str) -> Self {
-        let origins = list
-            .split(',')
-            .map(|o| o.trim().trim_end_matches('/').to_owned())
-            .filter(|o| !o.is_empty())
-            .collect();
-        Self { origins }
+        Self {
+            variable: None,
+            origins: OnceCell::from(parse_origins(list)),
+        }
+    }
+
+    /// From the Spin variable `name` (such a list; unset or unreadable: none), read the first
+    /// time a request's `Origin` has to be checked.
+    pub fn from_variable(name: &'static str) -> Self {
+        Self {
+            variable: Some(name),
+            origins: OnceCell::new(),
+        }
+    }
+
+    fn origins(&self) -> &[String] {
+        self.origins.get_or_init(|| {
+            let list = self
+                .variable
+                .map(|name| spin_sdk::variables::get(name).unwrap_or_default())
+                .unwrap_or_default();
+            parse_origins(&list)
+        })
     }
 
     /// The request's `Origin` header, if any.
@@ -33,7 +58,7 @@ impl Cors {
     }
 
     fn is_allowed(&self, origin: &str) -> bool {
-        self.origins.iter().any(|o| o == origin)
+        self.origins().iter().any(|o| o == origin)
     }
 
     /// Answers a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`): 204 with the
@@ -68,4 +93,11 @@ impl Cors {
         }
         response.set_header("vary", "Origin");
     }
+}
+
+fn parse_origins(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect()
 }

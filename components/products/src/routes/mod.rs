@@ -22,7 +22,7 @@ use spin_sdk::http::{Method, Request, Response};
 
 /// The signed-in caller, who must be an ADMIN.
 async fn admin(req: &Request, ctx: &RequestContext) -> Result<Principal, ProductError> {
-    let principal = Guard::from_variables()?.require(req).await?;
+    let principal = Guard::from_variables().require(req).await?;
     ctx.set_user_id(&principal.user_id);
     principal.require_role(Role::Admin)?;
     Ok(principal)
@@ -30,7 +30,7 @@ async fn admin(req: &Request, ctx: &RequestContext) -> Result<Principal, Product
 
 /// On public routes a present `Authorization` header must still be valid (401 otherwise).
 async fn reject_invalid_bearer(req: &Request) -> Result<(), ProductError> {
-    Guard::from_variables()?.optional(req).await?;
+    Guard::from_variables().optional(req).await?;
     Ok(())
 }
 
