@@ -16,9 +16,12 @@ pub async fn products(ids: &[&str]) -> Result<HashMap<String, CatalogProduct>, C
         .await
         .map_err(|e| unavailable(e.0))?
         .into_iter()
-        .map(|json| {
-            CatalogProduct::try_from(json)
-                .map(|p| (p.id.clone(), p))
+        .map(|listing| {
+            CatalogProduct::try_from(listing.json)
+                .map(|mut product| {
+                    product.retired = listing.retired;
+                    (product.id.clone(), product)
+                })
                 .map_err(|e| unavailable(format!("unreadable product: {e}")))
         })
         .collect()

@@ -167,6 +167,9 @@ pub struct CatalogProduct {
     pub available: i64,
     /// `adminId`: the seller.
     pub seller_id: String,
+    /// Owned by the ANONYMOUS user (the catalog says so): kept only for the orders that
+    /// reference it, not for sale.
+    pub retired: bool,
     json: Value,
 }
 
@@ -187,6 +190,7 @@ impl TryFrom<Value> for CatalogProduct {
                 .as_i64()
                 .ok_or("a product without an integer quantity")?,
             seller_id: text("adminId")?,
+            retired: false,
             json,
         })
     }
@@ -204,6 +208,17 @@ pub enum Seller {
 }
 
 impl CatalogProduct {
+    /// Who sells it, relative to `buyer`.
+    pub fn seller(&self, buyer: &str) -> Seller {
+        if self.seller_id == buyer {
+            Seller::Buyer
+        } else if self.retired {
+            Seller::Anonymous
+        } else {
+            Seller::Other
+        }
+    }
+
     /// Whether a cart may hold `quantity` units of this product: not the buyer's own, not an
     /// ANONYMOUS-owned one, and no more than the available stock (so never when it is 0).
     pub fn check_purchase(&self, seller: Seller, quantity: Quantity) -> Result<(), CartError> {
@@ -228,6 +243,20 @@ mod tests {
             "id": "p1", "name": "Mug", "quantity": available, "adminId": "seller", "price": 2.5
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn the_seller_is_the_buyer_the_anonymous_user_or_someone_else() {
+        let mut mug = product(3);
+        assert_eq!(mug.seller("seller"), Seller::Buyer);
+        assert_eq!(mug.seller("buyer"), Seller::Other);
+        mug.retired = true;
+        assert_eq!(mug.seller("buyer"), Seller::Anonymous);
+        assert_eq!(
+            mug.seller("seller"),
+            Seller::Buyer,
+            "a seller's own stays their own"
+        );
     }
 
     fn q(n: i64) -> Quantity {

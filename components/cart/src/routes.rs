@@ -7,13 +7,11 @@ use crate::domain::{
 };
 use crate::errors::CartError;
 use crate::store::{self, DATABASE};
-use auth_guard::projection;
-use auth_guard::{Guard, Principal, Role};
+use auth_guard::{Guard, Principal};
 use http_kit::{RequestContext, json, parse_json};
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite3::Connection;
-use std::collections::HashMap;
 use timestamp::Timestamp;
 
 /// The signed-in caller (401 without a valid token).
@@ -21,51 +19,6 @@ async fn caller(req: &Request, ctx: &RequestContext) -> Result<Principal, CartEr
     let principal = Guard::from_variables().require(req).await?;
     ctx.set_user_id(&principal.user_id);
     Ok(principal)
-}
-
-/// Who sells each product relative to the buyer, from the `identity` projection (a seller's
-/// role is looked up once per request).
-struct Sellers<'a> {
-    buyer: &'a str,
-    store: Option<spin_sdk::key_value::Store>,
-    anonymous: HashMap<String, bool>,
-}
-
-impl<'a> Sellers<'a> {
-    fn of_buyer(buyer: &'a str) -> Self {
-        Self {
-            buyer,
-            store: None,
-            anonymous: HashMap::new(),
-        }
-    }
-
-    fn seller(&mut self, product: &CatalogProduct) -> Result<Seller, CartError> {
-        let id = product.seller_id.as_str();
-        if id == self.buyer {
-            return Ok(Seller::Buyer);
-        }
-        let anonymous = match self.anonymous.get(id) {
-            Some(known) => *known,
-            None => {
-                let store = match &self.store {
-                    Some(store) => store,
-                    None => self.store.insert(projection::open()?),
-                };
-                // A seller the projection does not know (the demo catalog's, a user being
-                // deleted) is not the ANONYMOUS user.
-                let role = projection::user(store, id)?.map(|record| record.role);
-                let anonymous = role == Some(Role::Anonymous);
-                self.anonymous.insert(id.to_owned(), anonymous);
-                anonymous
-            }
-        };
-        Ok(if anonymous {
-            Seller::Anonymous
-        } else {
-            Seller::Other
-        })
-    }
 }
 
 /// A line that is really in the cart, with its product as the catalog shows it now.
@@ -91,7 +44,6 @@ async fn live(
 ) -> Result<Vec<Line>, CartError> {
     let ids: Vec<&str> = items.iter().map(|i| i.product_id.as_str()).collect();
     let mut products = catalog::products(&ids).await?;
-    let mut sellers = Sellers::of_buyer(user_id);
     let mut lines = Vec::with_capacity(items.len());
     let mut gone = Vec::new();
     for item in &items {
@@ -99,7 +51,7 @@ async fn live(
             gone.push(item);
             continue;
         };
-        match sellers.seller(&product)? {
+        match product.seller(user_id) {
             Seller::Anonymous => gone.push(item),
             seller => lines.push(Line {
                 item: item.clone(),
@@ -138,7 +90,7 @@ pub async fn add_item(req: Request, ctx: &RequestContext) -> Result<Response, Ca
         let product = catalog::product(product_id)
             .await?
             .ok_or_else(|| CartError::ProductNotFound(product_id.to_owned()))?;
-        let seller = Sellers::of_buyer(user_id).seller(&product)?;
+        let seller = product.seller(user_id);
         product.check_purchase(seller, body.quantity)?;
         let db = store::open()?;
         let item = store::transaction(&db, |db| {

@@ -49,7 +49,7 @@ async fn products_of(orders: &[Order]) -> Result<HashMap<String, Value>, OrderEr
     let found = catalog_client::products(&ids).await?;
     Ok(found
         .into_iter()
-        .filter_map(|p| Some((p["id"].as_str()?.to_owned(), p)))
+        .filter_map(|p| Some((p.json["id"].as_str()?.to_owned(), p.json)))
         .collect())
 }
 

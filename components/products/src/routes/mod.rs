@@ -62,7 +62,7 @@ fn committed(db: &spin_sdk::sqlite3::Connection) {
 async fn open_for_write(
     me: &Principal,
 ) -> Result<(spin_sdk::sqlite3::Connection, SellerNames), ProductError> {
-    let mut names = SellerNames::open()?;
+    let mut names = SellerNames::new();
     names.remember(&me.user_id)?;
     let db = store::open()?;
     fees::reconcile(&db).await;

@@ -23,7 +23,7 @@ pub async fn list_products(req: Request) -> Result<Response, ProductError> {
     let db = store::open()?;
     let body = match CachedList::of(&filter) {
         Some(list) => cached_list(&db, list, &filter)?,
-        None => list_body(&db, &mut SellerNames::open()?, &filter, Timestamp::now())?.0,
+        None => list_body(&db, &mut SellerNames::new(), &filter, Timestamp::now())?.0,
     };
     Ok(cache::read_response(&req, body))
 }
@@ -37,7 +37,7 @@ fn cached_list(
 ) -> Result<Vec<u8>, ProductError> {
     // The generation first: the body stored under it must show data read after it.
     let cache = Cache::open(db, list);
-    let mut names = SellerNames::open()?;
+    let mut names = SellerNames::stamped()?;
     let now = Timestamp::now();
     if let Some(hit) = cache.get(now.millis())
         && names.unchanged(&hit)?
@@ -81,7 +81,7 @@ fn list_body(
 pub async fn get_product(req: Request, id: &str) -> Result<Response, ProductError> {
     reject_invalid_bearer(&req).await?;
     let db = store::open()?;
-    let view = SellerNames::open()?.view(&find(&db, id)?)?;
+    let view = SellerNames::new().view(&find(&db, id)?)?;
     Ok(cache::read_response(&req, to_bytes(&view)?))
 }
 
@@ -90,13 +90,22 @@ fn to_bytes(body: &Value) -> Result<Vec<u8>, ProductError> {
 }
 
 /// POST /internal/v1/products/batch (service chaining only: no public route leads here) —
-/// `{ids}` (1–100) → `{products}`: the products as `GET /products/:id` shows them, in the order
-/// asked, unknown ids left out. One query, so a cart read costs one call however many lines.
+/// `{ids}` (1–100) → `{products, retired}`: the products as `GET /products/:id` shows them, in
+/// the order asked, unknown ids left out, and the ids of those among them the ANONYMOUS user
+/// owns (kept only for the orders that reference them, no longer for sale). One query and one
+/// identity read per seller, so a cart read costs one call however many lines, and the cart
+/// needs no identity read of its own for the sellers.
 pub async fn batch(req: Request) -> Result<Response, ProductError> {
     let body: IdsBody = parse_json(req.body())?;
     check_bulk("ids", body.ids.len(), body.ids.iter().map(String::as_str))?;
     let db = store::open()?;
     let products = store::find_products(&db, &body.ids)?;
-    let views = SellerNames::open()?.views(&products)?;
-    Ok(json(200, &json!({ "products": views })))
+    let mut names = SellerNames::new();
+    let views = names.views(&products)?;
+    let retired: Vec<&str> = products
+        .iter()
+        .filter(|p| names.retired(p))
+        .map(|p| p.id.as_str())
+        .collect();
+    Ok(json(200, &json!({ "products": views, "retired": retired })))
 }

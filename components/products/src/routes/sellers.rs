@@ -3,33 +3,50 @@
 use crate::cache;
 use crate::domain::Product;
 use crate::errors::{ProductError, StoreError};
-use auth_guard::projection;
+use auth_guard::{Role, projection};
+use std::collections::BTreeSet;
 
 /// Name shown for a seller the identity projection does not know (yet).
 const UNKNOWN_SELLER: &str = "Unknown";
 
 /// Sellers' display names from the `identity` projection, each looked up once per request,
-/// and the projection's names stamp, read first (see `cache.rs`).
+/// and, for a cached body, the projection's names stamp read first (see `cache.rs`). Nothing is
+/// read until needed: on Spin opening the store and each read are blocking host calls, and a
+/// list with no products, or a read the cache does not keep, needs no store or no stamp.
+#[derive(Default)]
 pub struct SellerNames {
-    store: spin_sdk::key_value::Store,
+    store: Option<spin_sdk::key_value::Store>,
     pub stamp: Option<String>,
     pub names: cache::Sellers,
+    /// Sellers the projection records as the ANONYMOUS user.
+    anonymous: BTreeSet<String>,
 }
 
 impl SellerNames {
-    pub fn open() -> Result<Self, ProductError> {
-        let store = projection::open()?;
-        Ok(Self {
-            stamp: projection::names_stamp(&store)?,
-            store,
-            names: cache::Sellers::new(),
-        })
+    /// Names for a body nobody caches: the stamp is never read.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names for a body the cache may keep: the stamp is read now, before any name.
+    pub fn stamped() -> Result<Self, ProductError> {
+        let mut names = Self::new();
+        names.restart()?;
+        Ok(names)
+    }
+
+    fn store(&mut self) -> Result<&spin_sdk::key_value::Store, ProductError> {
+        match self.store {
+            Some(ref store) => Ok(store),
+            None => Ok(self.store.insert(projection::open()?)),
+        }
     }
 
     /// Starts over for a body about to be built: the stamp read again, no names remembered.
     pub fn restart(&mut self) -> Result<(), ProductError> {
-        self.stamp = projection::names_stamp(&self.store)?;
+        self.stamp = projection::names_stamp(self.store()?)?;
         self.names.clear();
+        self.anonymous.clear();
         Ok(())
     }
 
@@ -37,9 +54,11 @@ impl SellerNames {
         if let Some(name) = self.names.get(user_id) {
             return Ok(name.clone());
         }
-        let name = projection::user(&self.store, user_id)?
-            .map(|r| r.name)
-            .unwrap_or_else(|| UNKNOWN_SELLER.to_owned());
+        let record = projection::user(self.store()?, user_id)?;
+        if record.as_ref().is_some_and(|r| r.role == Role::Anonymous) {
+            self.anonymous.insert(user_id.to_owned());
+        }
+        let name = record.map_or_else(|| UNKNOWN_SELLER.to_owned(), |r| r.name);
         self.names.insert(user_id.to_owned(), name.clone());
         Ok(name)
     }
@@ -67,6 +86,12 @@ impl SellerNames {
         let name = self.name(&product.admin_id)?;
         serde_json::to_value(product.view(&name))
             .map_err(|e| ProductError::Store(StoreError(e.to_string())))
+    }
+
+    /// Whether `product`'s seller, looked up by an earlier view, is the ANONYMOUS user: the
+    /// product is kept only for the orders that reference it and is no longer for sale.
+    pub fn retired(&self, product: &Product) -> bool {
+        self.anonymous.contains(&product.admin_id)
     }
 
     pub fn views(&mut self, products: &[Product]) -> Result<Vec<serde_json::Value>, ProductError> {
