@@ -362,6 +362,93 @@ async fn the_catalog_filters_sorts_and_pages() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_name_search_finds_substrings_as_like_does_and_follows_renames_and_deletes() {
+    let app = spawn_app().await;
+    let ada = new_admin(&app, "Ada").await;
+    let names = [
+        "Blue Mug",
+        "Café crème",
+        "100% cotton_tee",
+        r#"Say "hi" mug"#,
+        "Teapot",
+    ];
+    let mut id = Vec::new();
+    for name in names {
+        let product = json!({ "name": name, "description": "d", "price": 1, "quantity": 1 });
+        id.push(
+            create(&ada, product).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let found = |indexes: &[usize]| -> Vec<String> {
+        let mut ids: Vec<String> = indexes.iter().map(|&i| id[i].clone()).collect();
+        ids.sort();
+        ids
+    };
+    let search = |text: &'static str| {
+        let app = &app;
+        async move {
+            let query = form_urlencoded::Serializer::new("?".to_owned())
+                .append_pair("name", text)
+                .finish();
+            let mut ids = ids(&public_list(app, &query).await);
+            ids.sort();
+            ids
+        }
+    };
+
+    // Three characters or more go through the trigram index, fewer scan: same answers.
+    assert_eq!(search("mug").await, found(&[0, 3]));
+    assert_eq!(search("MUG").await, found(&[0, 3]));
+    assert_eq!(search("ug").await, found(&[0, 3]));
+    assert_eq!(
+        search("e M").await,
+        found(&[0]),
+        "spaces are part of the text"
+    );
+    // LIKE's wildcards and FTS5's quote are plain text.
+    assert_eq!(search("0%").await, found(&[2]));
+    assert_eq!(search("%").await, found(&[2]));
+    assert_eq!(search("n_t").await, found(&[2]));
+    assert_eq!(search("_").await, found(&[2]));
+    assert_eq!(search(r#""hi""#).await, found(&[3]));
+    assert_eq!(search(r#"""#).await, found(&[3]));
+    assert_eq!(
+        search("mug OR tea*").await,
+        found(&[]),
+        "no FTS5 query syntax"
+    );
+    // Case folds for ASCII only, as LIKE does.
+    assert_eq!(search("café").await, found(&[1]));
+    assert_eq!(search("CAFé").await, found(&[1]));
+    assert_eq!(search("CAFÉ").await, found(&[]));
+
+    let res = ada
+        .patch(
+            &format!("/api/v1/products/{}", id[0]),
+            json!({ "name": "Green Cup" }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(search("mug").await, found(&[3]), "the old name is gone");
+    assert_eq!(search("een cu").await, found(&[0]), "the new name is found");
+    let res = ada.delete(&format!("/api/v1/products/{}", id[4])).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(search("teapot").await, found(&[]));
+    let bulk = json!({ "products": [
+        { "name": "Mug tree", "description": "d", "price": 1, "quantity": 1 }
+    ] });
+    let res = ada.post("/api/v1/products/bulk", bulk).await;
+    assert_eq!(res.status(), 201);
+    let tree = body(res).await[0]["id"].as_str().expect("id").to_owned();
+    let mut want = vec![id[3].clone(), tree];
+    want.sort();
+    assert_eq!(search("mug").await, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_after_a_write_sees_the_write_and_unchanged_reads_are_304() {
     let app = spawn_app().await;
     let ada = new_admin(&app, "Ada").await;
