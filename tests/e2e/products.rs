@@ -338,6 +338,23 @@ async fn the_catalog_filters_sorts_and_pages() {
         json!({ "total": 5, "page": 9, "limit": 10, "lastPage": 1,
                 "hasNextPage": false, "hasPreviousPage": true })
     );
+    // The unfiltered total is kept by the database; it follows deletes and bulk creates.
+    let res = bob.delete(&format!("/api/v1/products/{}", id[2])).await;
+    assert_eq!(res.status(), 200);
+    let bulk = json!({ "products": [
+        { "name": "Cup", "description": "d", "price": 1, "quantity": 1 },
+        { "name": "Saucer", "description": "d", "price": 1, "quantity": 1 }
+    ] });
+    assert_eq!(ada.post("/api/v1/products/bulk", bulk).await.status(), 201);
+    assert_eq!(
+        public_list(&app, "?page=1&limit=4").await["meta"]["total"],
+        6
+    );
+    assert_eq!(public_list(&app, "?page=1").await["meta"]["total"], 6);
+    assert_eq!(
+        public_list(&app, "?page=1&name=mug").await["meta"]["total"],
+        3
+    );
 
     for bad in [
         "?limit=0",
