@@ -70,11 +70,17 @@ impl SpinHome {
     /// variables as `SPIN_VARIABLE_*`, as an operator's environment would give them, and
     /// `redis_url` the home's `redis-server`.
     pub fn command(&self, spin: &Path, root: &Path, addr: SocketAddr) -> Command {
+        self.command_for(spin, &root.join("spin.toml"), addr)
+    }
+
+    /// [`Self::command`] for another manifest than the repository's (a fixture's) on the same
+    /// stores and variables.
+    pub fn command_for(&self, spin: &Path, manifest: &Path, addr: SocketAddr) -> Command {
         let mut command = Command::new(spin);
         command
             .arg("up")
             .arg("-f")
-            .arg(root.join("spin.toml"))
+            .arg(manifest)
             .arg("--runtime-config-file")
             .arg(self.dir.join("runtime-config.toml"))
             .arg("--state-dir")

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! cargo run -p benches --bin reads-bench -- [--connections 16] [--duration 8] [--warmup 1]
-//!     [--products 1000] [--cart-items 10] [--orders 20] [--only reen-host|spin] [--keep]
+//!     [--products 1000] [--cart-items 10] [--orders 20] [--call-duration 3]
+//!     [--only reen-host|spin] [--keep]
 //! ```
 //!
 //! 1. Fakes of Stripe and of the email API in this process, a private `redis-server`, and
@@ -19,9 +20,13 @@
 //!    query anyone can vary at will, so never cached); the shopper's cart read; the buyer's
 //!    order history. Then the native server (`benches::native_products`, hyper + rusqlite on
 //!    reen-host's files): the same first page from an in-process cache, and queried every time.
-//! 4. Every answer must be 200; any other fails the bench after the report, which prints
-//!    req/s, p50/p99 and each route's share of the Spin floor, against the issue's targets.
+//! 4. The profile behind the figures (`host_calls.rs`): on each host, the `host-calls` fixture
+//!    alone on the same stores, pricing each kind of host call the reads make.
+//! 5. Every answer must be 200; any other fails the bench after the report, which prints
+//!    req/s, p50/p99 and each route's share of the Spin floor, against the issue's targets,
+//!    then the host calls' price list.
 
+mod host_calls;
 mod report;
 mod seed;
 
@@ -72,6 +77,9 @@ pub struct Cli {
     /// Orders (of three lines) in the buyer's history.
     #[arg(long, default_value_t = 20)]
     orders: usize,
+    /// Measured seconds per run of the host-calls fixture (after the warm-up).
+    #[arg(long, default_value_t = 3)]
+    call_duration: u64,
     /// Measure only this host (the native server runs either way).
     #[arg(long, value_enum)]
     only: Option<Host>,
@@ -162,8 +170,8 @@ fn main() -> anyhow::Result<()> {
         return native_products::serve(listen, products, identity, cache, false);
     }
     ensure!(
-        cli.connections > 0 && cli.duration > 0 && cli.cart_items > 0,
-        "--connections, --duration and --cart-items must be positive"
+        cli.connections > 0 && cli.duration > 0 && cli.cart_items > 0 && cli.call_duration > 0,
+        "--connections, --duration, --cart-items and --call-duration must be positive"
     );
     let root = app::repo_root();
     let host = app::build_host(&root)?;
@@ -231,6 +239,8 @@ fn main() -> anyhow::Result<()> {
             Err(_) => None,
         };
 
+        let fixture = host_calls::prepare(&root, scratch.path())?;
+        let (mut baselines, mut calls) = (Vec::new(), Vec::new());
         let mut runs = Vec::new();
         if cli.only != Some(Host::Spin) {
             let addr = servers::free_addr()?;
@@ -241,6 +251,13 @@ fn main() -> anyhow::Result<()> {
                 .wait_ready(addr, HEALTH, Duration::from_secs(300))
                 .await?;
             runs.extend(measure_host(&cli, Host::ReenHost, addr).await?);
+            drop(server);
+            let addr = servers::free_addr()?;
+            let mut server = host_calls::start_reen_host(&host, &fixture, &state, addr)?;
+            let (baseline, runs) =
+                host_calls::measure(&cli, Host::ReenHost, &mut server, addr).await?;
+            baselines.push(baseline);
+            calls.extend(runs);
         }
         if let (Ok((binary, _)), Some(home)) = (&spin, &spin_home) {
             let addr = servers::free_addr()?;
@@ -251,6 +268,12 @@ fn main() -> anyhow::Result<()> {
                 .wait_ready(addr, HEALTH, Duration::from_secs(900))
                 .await?;
             runs.extend(measure_host(&cli, Host::Spin, addr).await?);
+            drop(server);
+            let addr = servers::free_addr()?;
+            let mut server = host_calls::start_spin(home, binary, &fixture, addr)?;
+            let (baseline, runs) = host_calls::measure(&cli, Host::Spin, &mut server, addr).await?;
+            baselines.push(baseline);
+            calls.extend(runs);
         }
         for cached in [true, false] {
             let addr = servers::free_addr()?;
@@ -272,6 +295,12 @@ fn main() -> anyhow::Result<()> {
             spin: spin.as_ref().map(|(_, v)| v.clone()).map_err(Clone::clone),
         };
         report::print(&context, &runs);
+        host_calls::print(&baselines, &calls);
+        let failed = host_calls::errors(&baselines, &calls);
+        ensure!(
+            failed == 0,
+            "{failed} host-calls fixture requests did not answer 200"
+        );
         anyhow::Ok(runs)
     });
     if keep || outcome.is_err() {

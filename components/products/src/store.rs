@@ -143,42 +143,49 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[
             // product (at 100,000 products: about 0.2 ms against 18 ms for the scan). Rows are
             // keyed by `product_search.n`, a stable integer per product: FTS5 finds a row fast
             // only by its rowid, and products' own rowid is not stable (VACUUM may renumber a
-            // table without an INTEGER PRIMARY KEY). The triggers keep both in the transaction
-            // of every change to a name; ids never change.
+            // table without an INTEGER PRIMARY KEY). Contentless: the index keeps no copy of
+            // the names (they are in `products`), one table fewer in the schema every new
+            // connection parses (on Spin every request opens one); `contentless_delete` lets
+            // the triggers delete and replace its rows.
             "CREATE TABLE product_search (
             n INTEGER PRIMARY KEY,
             product_id TEXT NOT NULL UNIQUE)",
-            "CREATE VIRTUAL TABLE product_names USING fts5(name, tokenize = 'trigram')",
+            "CREATE VIRTUAL TABLE product_names USING fts5(name, tokenize = 'trigram',
+            content = '', contentless_delete = 1)",
             "INSERT INTO product_search (product_id) SELECT id FROM products",
             "INSERT INTO product_names (rowid, name)
             SELECT s.n, p.name FROM product_search s JOIN products p ON p.id = s.product_id",
-            "CREATE TRIGGER product_search_insert AFTER INSERT ON products BEGIN
+            // How many products there are, so an unfiltered page's `meta.total` reads one row
+            // instead of counting them all.
+            "CREATE TABLE product_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
+            "INSERT INTO product_count (id, n) SELECT 1, COUNT(*) FROM products",
+            // One trigger per change to `products`, doing in its transaction all it implies:
+            // a new cache generation (migration 5), the search index, the count. (One trigger
+            // rather than three: fewer schema entries to parse per connection.) Ids never
+            // change; a name may.
+            "DROP TRIGGER cache_generation_product_insert",
+            "DROP TRIGGER cache_generation_product_update",
+            "DROP TRIGGER cache_generation_product_delete",
+            "CREATE TRIGGER products_insert AFTER INSERT ON products BEGIN
+            UPDATE cache_generation SET token = hex(randomblob(16));
             INSERT INTO product_search (product_id) VALUES (new.id);
             INSERT INTO product_names (rowid, name)
             SELECT n, new.name FROM product_search WHERE product_id = new.id;
+            UPDATE product_count SET n = n + 1;
             END",
-            "CREATE TRIGGER product_search_rename AFTER UPDATE OF name ON products BEGIN
+            "CREATE TRIGGER products_update AFTER UPDATE ON products BEGIN
+            UPDATE cache_generation SET token = hex(randomblob(16));
             UPDATE product_names SET name = new.name
-            WHERE rowid = (SELECT n FROM product_search WHERE product_id = new.id);
+            WHERE new.name IS NOT old.name
+            AND rowid = (SELECT n FROM product_search WHERE product_id = new.id);
             END",
-            "CREATE TRIGGER product_search_delete AFTER DELETE ON products BEGIN
+            "CREATE TRIGGER products_delete AFTER DELETE ON products BEGIN
+            UPDATE cache_generation SET token = hex(randomblob(16));
             DELETE FROM product_names
             WHERE rowid = (SELECT n FROM product_search WHERE product_id = old.id);
             DELETE FROM product_search WHERE product_id = old.id;
+            UPDATE product_count SET n = n - 1;
             END",
-        ],
-    ),
-    (
-        8,
-        &[
-            // How many products there are, kept in the transaction of every insert and delete,
-            // so an unfiltered page's `meta.total` reads one row instead of counting them all.
-            "CREATE TABLE product_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
-            "INSERT INTO product_count (id, n) SELECT 1, COUNT(*) FROM products",
-            "CREATE TRIGGER product_count_insert AFTER INSERT ON products
-            BEGIN UPDATE product_count SET n = n + 1; END",
-            "CREATE TRIGGER product_count_delete AFTER DELETE ON products
-            BEGIN UPDATE product_count SET n = n - 1; END",
         ],
     ),
 ];
@@ -520,7 +527,7 @@ pub fn list_products(
     result.rows().map(|row| decode(&row)).collect()
 }
 
-/// How many products match `filter`: without a condition, the kept total (migration 8).
+/// How many products match `filter`: without a condition, the kept total (migration 7).
 pub fn count_products(
     db: &Connection,
     filter: &ListFilter,
