@@ -138,52 +138,56 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[
     (
         7,
         &[
-            // The name search (`?name=`, a case-insensitive substring): FTS5 trigrams of each
-            // name, so a search looks up the trigrams of its text instead of reading every
-            // product (at 100,000 products: about 0.2 ms against 18 ms for the scan). Rows are
-            // keyed by `product_search.n`, a stable integer per product: FTS5 finds a row fast
-            // only by its rowid, and products' own rowid is not stable (VACUUM may renumber a
-            // table without an INTEGER PRIMARY KEY). Contentless: the index keeps no copy of
-            // the names (they are in `products`), one table fewer in the schema every new
-            // connection parses (on Spin every request opens one); `contentless_delete` lets
-            // the triggers delete and replace its rows.
-            "CREATE TABLE product_search (
-            n INTEGER PRIMARY KEY,
-            product_id TEXT NOT NULL UNIQUE)",
-            "CREATE VIRTUAL TABLE product_names USING fts5(name, tokenize = 'trigram',
-            content = '', contentless_delete = 1)",
-            "INSERT INTO product_search (product_id) SELECT id FROM products",
-            "INSERT INTO product_names (rowid, name)
-            SELECT s.n, p.name FROM product_search s JOIN products p ON p.id = s.product_id",
+            // The name search (`?name=`, a case-insensitive substring): every product's name
+            // trigrams, lowercased as LIKE folds case (ASCII only), so a search reads the
+            // products holding its text's trigrams instead of every product (at 100,000
+            // products a scan takes about 18 ms, and anyone can send a new text). A plain
+            // table rather than FTS5: on Spin every request opens a new connection, which
+            // parses the whole schema first, and an FTS5 index adds five tables to it.
+            "CREATE TABLE product_trigrams (
+            trigram TEXT NOT NULL,
+            product_id TEXT NOT NULL,
+            PRIMARY KEY (trigram, product_id)) WITHOUT ROWID",
+            // Positions 1 to 198, the trigrams of a name of at most 200 characters, for the
+            // triggers to split names with.
+            "CREATE TABLE trigram_positions (k INTEGER PRIMARY KEY)",
+            "INSERT INTO trigram_positions (k) WITH RECURSIVE n (k) AS
+            (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 198) SELECT k FROM n",
+            "INSERT INTO product_trigrams (trigram, product_id)
+            SELECT DISTINCT lower(substr(p.name, t.k, 3)), p.id FROM products p
+            JOIN trigram_positions t ON t.k <= length(p.name) - 2",
             // How many products there are, so an unfiltered page's `meta.total` reads one row
             // instead of counting them all.
             "CREATE TABLE product_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
             "INSERT INTO product_count (id, n) SELECT 1, COUNT(*) FROM products",
             // One trigger per change to `products`, doing in its transaction all it implies:
-            // a new cache generation (migration 5), the search index, the count. (One trigger
-            // rather than three: fewer schema entries to parse per connection.) Ids never
-            // change; a name may.
+            // a new cache generation (migration 5), the name's trigrams, the count. (One
+            // trigger rather than three: fewer schema entries to parse per connection.) Ids
+            // never change; a name may.
             "DROP TRIGGER cache_generation_product_insert",
             "DROP TRIGGER cache_generation_product_update",
             "DROP TRIGGER cache_generation_product_delete",
             "CREATE TRIGGER products_insert AFTER INSERT ON products BEGIN
             UPDATE cache_generation SET token = hex(randomblob(16));
-            INSERT INTO product_search (product_id) VALUES (new.id);
-            INSERT INTO product_names (rowid, name)
-            SELECT n, new.name FROM product_search WHERE product_id = new.id;
+            INSERT OR IGNORE INTO product_trigrams (trigram, product_id)
+            SELECT lower(substr(new.name, k, 3)), new.id FROM trigram_positions
+            WHERE k <= length(new.name) - 2;
             UPDATE product_count SET n = n + 1;
             END",
             "CREATE TRIGGER products_update AFTER UPDATE ON products BEGIN
             UPDATE cache_generation SET token = hex(randomblob(16));
-            UPDATE product_names SET name = new.name
-            WHERE new.name IS NOT old.name
-            AND rowid = (SELECT n FROM product_search WHERE product_id = new.id);
+            DELETE FROM product_trigrams WHERE new.name IS NOT old.name
+            AND product_id = old.id AND trigram IN (SELECT lower(substr(old.name, k, 3))
+            FROM trigram_positions WHERE k <= length(old.name) - 2);
+            INSERT OR IGNORE INTO product_trigrams (trigram, product_id)
+            SELECT lower(substr(new.name, k, 3)), new.id FROM trigram_positions
+            WHERE new.name IS NOT old.name AND k <= length(new.name) - 2;
             END",
             "CREATE TRIGGER products_delete AFTER DELETE ON products BEGIN
             UPDATE cache_generation SET token = hex(randomblob(16));
-            DELETE FROM product_names
-            WHERE rowid = (SELECT n FROM product_search WHERE product_id = old.id);
-            DELETE FROM product_search WHERE product_id = old.id;
+            DELETE FROM product_trigrams WHERE product_id = old.id
+            AND trigram IN (SELECT lower(substr(old.name, k, 3))
+            FROM trigram_positions WHERE k <= length(old.name) - 2);
             UPDATE product_count SET n = n - 1;
             END",
         ],
@@ -438,18 +442,14 @@ fn conditions(filter: &ListFilter, stock: Stock) -> (String, Vec<Value>) {
     let mut clauses: Vec<String> = Vec::new();
     let mut params = Vec::new();
     if let Some(name) = &filter.name {
-        // The trigram index narrows the search to the products whose names hold every
-        // trigram of the text (migration 7); it needs three characters. It folds case beyond
-        // ASCII, so it finds a superset of what LIKE (case-insensitive for ASCII only)
-        // matches, and LIKE decides. The text is one FTS5 phrase: inside double quotes only
-        // a double quote is special, and it is doubled.
-        if name.chars().count() >= 3 {
-            clauses.push(
-                "p.id IN (SELECT s.product_id FROM product_names f \
-                 JOIN product_search s ON s.n = f.rowid WHERE product_names MATCH ?)"
-                    .into(),
-            );
-            params.push(text(&format!("\"{}\"", name.replace('"', "\"\""))));
+        // The trigram index narrows the search to the products holding some of the text's
+        // trigrams (migration 7); LIKE decides. Any of them will do: a product whose name
+        // holds the text holds them all, so a few spread over the text keep the query small
+        // however long the text is.
+        for trigram in search_trigrams(name) {
+            clauses
+                .push("p.id IN (SELECT product_id FROM product_trigrams WHERE trigram = ?)".into());
+            params.push(text(&trigram));
         }
         // Escape LIKE's wildcards in the user's text.
         let escaped = name
@@ -500,6 +500,26 @@ fn conditions(filter: &ListFilter, stock: Stock) -> (String, Vec<Value>) {
         format!(" WHERE {}", clauses.join(" AND "))
     };
     (sql, params)
+}
+
+/// Most trigrams a name search looks up.
+const SEARCH_TRIGRAMS: usize = 4;
+
+/// Up to [`SEARCH_TRIGRAMS`] distinct trigrams of `text` folded as LIKE folds case (ASCII
+/// only, as SQLite's `lower` does in migration 7), spread from its start to its end; none for
+/// a text of fewer than three characters.
+fn search_trigrams(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let Some(last) = chars.len().checked_sub(3) else {
+        return Vec::new();
+    };
+    let mut trigrams: Vec<String> = (0..SEARCH_TRIGRAMS)
+        .map(|i| last * i / (SEARCH_TRIGRAMS - 1))
+        .map(|start| chars[start..start + 3].iter().collect())
+        .collect();
+    trigrams.sort_unstable();
+    trigrams.dedup();
+    trigrams
 }
 
 /// The products matching `filter`, sorted, and the page of it when one is asked for.
@@ -566,4 +586,27 @@ pub fn next_expiry(db: &Connection, now: Timestamp) -> Result<Option<i64>, Store
         &[int(now.millis())],
     )?;
     Ok(result.rows().next().and_then(|r| r.get::<i64>("t")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_trigrams;
+
+    #[test]
+    fn a_search_looks_up_a_few_trigrams_spread_over_its_text_folded_as_like_folds() {
+        assert!(search_trigrams("").is_empty());
+        assert!(
+            search_trigrams("Mu").is_empty(),
+            "fewer than three characters: a scan"
+        );
+        assert_eq!(search_trigrams("MUG"), ["mug"]);
+        assert_eq!(search_trigrams("Blue Mug"), ["blu", "e m", "lue", "mug"]);
+        assert_eq!(
+            search_trigrams("CAFÉ"),
+            ["afÉ", "caf"],
+            "ASCII only, as SQLite's lower"
+        );
+        let long = "x".repeat(10_000) + "yz";
+        assert_eq!(search_trigrams(&long), ["xxx", "xyz"]);
+    }
 }
