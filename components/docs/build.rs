@@ -2,7 +2,8 @@
 //! component's base (`src/openapi.json`: info, shared schemas, health and docs routes) plus the
 //! fragment every HTTP component keeps beside its router (`components/<name>/src/openapi.json`),
 //! so a route and its documentation change in one place. The build fails on a fragment that
-//! redefines a path, tag, operation id or component, or on a `$ref` that points nowhere.
+//! redefines a path, tag, operation id or component, on a key written twice in one JSON object
+//! (a JSON parser would silently keep the last), or on a `$ref` that points nowhere.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -31,7 +32,66 @@ fn read(path: &Path) -> Value {
     println!("cargo::rerun-if-changed={}", path.display());
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut checker = serde_json::Deserializer::from_str(&text);
+    serde::de::Deserializer::deserialize_any(&mut checker, UniqueKeys)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// Walks a JSON document and fails on an object that has a key twice.
+struct UniqueKeys;
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key \"{key}\" is written twice in one object"
+                )));
+            }
+            map.next_value_seed(UniqueKeys)?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(UniqueKeys)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 fn object<'a>(value: &'a mut Value, what: &str) -> &'a mut Map<String, Value> {
