@@ -154,6 +154,50 @@ async fn a_clerk_token_for_a_user_clerk_does_not_know_is_401() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_clerk_user_while_clerk_is_down_is_a_502_that_creates_nothing_and_a_retry_works() {
+    let app = spawn_app().await;
+    app.clerk.add_user(clerk_user(
+        "user_2outage",
+        "Olga",
+        "Outage",
+        "olga@example.com",
+    ));
+    app.clerk.set_down(true);
+    let token = fake_clerk::session_token("user_2outage");
+    // Every auth route that resolves a Clerk caller (each documents the 502).
+    let routes = [
+        (Method::POST, "/api/v1/auth/sign-out", None),
+        (Method::GET, "/api/v1/auth/find-all", None),
+        (Method::GET, "/api/v1/auth/users/anyone", None),
+        (
+            Method::PATCH,
+            "/api/v1/auth/users/me",
+            Some(json!({ "name": "O" })),
+        ),
+        (
+            Method::POST,
+            "/api/v1/auth/update-user-role",
+            Some(json!({ "role": "ADMIN" })),
+        ),
+        (Method::DELETE, "/api/v1/auth/users/me", None),
+    ];
+    for (method, path, body) in &routes {
+        let res = app.call(method.clone(), path, &token, body.clone()).await;
+        assert_eq!(res.status(), 502, "{method} {path} while Clerk is down");
+    }
+    app.clerk.set_down(false);
+    let res = app
+        .call(Method::GET, "/api/v1/auth/users/me", &token, None)
+        .await;
+    assert_eq!(res.status(), 200, "the same token works once Clerk is back");
+    assert_eq!(
+        body(res).await["name"],
+        "Olga Outage",
+        "one user, created now"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_found_by_clerk_id_too() {
     let app = spawn_app().await;
     let clara = app.clerk_user("user_2findme", "Clara", "Clerk");

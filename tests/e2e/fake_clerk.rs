@@ -166,6 +166,8 @@ pub struct Recorded {
 struct State {
     users: HashMap<String, Value>,
     requests: Vec<Recorded>,
+    /// An outage: every request is answered 503, as Clerk's API answers while it is down.
+    down: bool,
 }
 
 /// The fake Backend API server; stops when dropped.
@@ -212,6 +214,11 @@ impl FakeClerk {
         self.state.lock().expect("state").users.insert(id, user);
     }
 
+    /// Starts (`true`) or ends an outage of the Backend API.
+    pub fn set_down(&self, down: bool) {
+        self.state.lock().expect("state").down = down;
+    }
+
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.state.lock().expect("state").requests.clone()
@@ -243,7 +250,12 @@ async fn answer(
     let user = path
         .strip_prefix("/v1/users/")
         .and_then(|id| state.users.get(id));
-    let (status, body) = if authorized.as_deref() != Some(&format!("Bearer {SECRET_KEY}")) {
+    let (status, body) = if state.down {
+        (
+            503,
+            json!({ "errors": [{ "code": "service_unavailable", "message": "Service unavailable" }] }),
+        )
+    } else if authorized.as_deref() != Some(&format!("Bearer {SECRET_KEY}")) {
         (
             401,
             json!({ "errors": [{ "code": "authentication_invalid" }] }),
