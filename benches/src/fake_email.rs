@@ -8,19 +8,14 @@
 //! The end-to-end tests' fake (`tests/e2e/fake_email.rs`) records bodies for assertions; this one
 //! only counts, cheaply, under load.
 
+use crate::fake_server::FakeServer;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 /// What the fake answered, by kind.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -42,57 +37,32 @@ struct State {
 
 /// The running fake; stops when dropped.
 pub struct FakeEmail {
-    addr: SocketAddr,
+    server: FakeServer,
     state: Arc<Mutex<State>>,
-    server: JoinHandle<()>,
 }
 
 impl FakeEmail {
     /// Listens on `127.0.0.1:<free port>`, accepting `api_key` as the only key.
     pub async fn start(api_key: &str) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
         let bearer = Arc::new(format!("Bearer {api_key}"));
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let (state, bearer) = (shared.clone(), bearer.clone());
-                let service = service_fn(move |req| {
-                    let (state, bearer) = (state.clone(), bearer.clone());
-                    async move { Ok::<_, Infallible>(answer(&state, &bearer, req).await) }
-                });
-                tokio::spawn(
-                    hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service),
-                );
-            }
-        });
-        Ok(Self {
-            addr,
-            state,
-            server,
-        })
+        let answer = move |req| {
+            let (state, bearer) = (shared.clone(), bearer.clone());
+            async move { answer(&state, &bearer, req).await }
+        };
+        let server = FakeServer::start(answer, || {}).await?;
+        Ok(Self { server, state })
     }
 
     /// `http://127.0.0.1:<port>`: the app's `email_api_base`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.base_url()
     }
 
     /// What the fake answered so far.
     pub fn counts(&self) -> EmailCounts {
         self.state.lock().expect("fake email state").counts
-    }
-}
-
-impl Drop for FakeEmail {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 

@@ -11,20 +11,15 @@
 //! Fuller Stripe rules (parameter checks, refunds, injected faults) are the end-to-end tests'
 //! fake (`tests/e2e/fake_stripe.rs`); this one only has to be correct and cheap under load.
 
+use crate::fake_server::FakeServer;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 /// What the fake answered, by kind.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -56,47 +51,35 @@ struct State {
 
 /// The running fake; stops when dropped.
 pub struct FakeStripe {
-    addr: SocketAddr,
+    server: FakeServer,
     state: Arc<Mutex<State>>,
-    server: JoinHandle<()>,
 }
 
 impl FakeStripe {
     /// Listens on `127.0.0.1:<free port>`, accepting `secret_key` as the only API key.
     pub async fn start(secret_key: &str) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
         let bearer = Arc::new(format!("Bearer {secret_key}"));
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                shared.lock().expect("fake Stripe state").counts.connections += 1;
-                let (state, bearer) = (shared.clone(), bearer.clone());
-                let service = service_fn(move |req| {
-                    let (state, bearer) = (state.clone(), bearer.clone());
-                    async move { Ok::<_, Infallible>(answer(&state, &bearer, req).await) }
-                });
-                tokio::spawn(
-                    hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service),
-                );
-            }
-        });
-        Ok(Self {
-            addr,
-            state,
-            server,
-        })
+        let answer = move |req| {
+            let (state, bearer) = (shared.clone(), bearer.clone());
+            async move { answer(&state, &bearer, req).await }
+        };
+        let counted = state.clone();
+        let accepted = move || {
+            counted
+                .lock()
+                .expect("fake Stripe state")
+                .counts
+                .connections += 1
+        };
+        let server = FakeServer::start(answer, accepted).await?;
+        Ok(Self { server, state })
     }
 
     /// `http://127.0.0.1:<port>`: the app's `stripe_api_base`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.base_url()
     }
 
     /// What the fake answered so far.
@@ -111,12 +94,6 @@ impl FakeStripe {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().expect("fake Stripe state")
-    }
-}
-
-impl Drop for FakeStripe {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 
@@ -340,6 +317,8 @@ fn expire(state: &mut State, id: &str) -> (u16, Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper_util::rt::TokioIo;
+    use std::net::SocketAddr;
 
     const KEY: &str = "sk_test_fake";
 
@@ -396,7 +375,7 @@ mod tests {
     async fn a_create_answers_an_open_session_and_expire_closes_it() {
         let fake = FakeStripe::start(KEY).await.unwrap();
         let (status, session) = post(
-            fake.addr,
+            fake.server.addr(),
             "/v1/checkout/sessions",
             Some(KEY),
             Some("chk1"),
@@ -418,7 +397,7 @@ mod tests {
         assert!(session["url"].as_str().unwrap().ends_with(&id));
 
         let (status, again) = post(
-            fake.addr,
+            fake.server.addr(),
             "/v1/checkout/sessions",
             Some(KEY),
             Some("chk1"),
@@ -428,14 +407,14 @@ mod tests {
         assert_eq!((status, &again["id"]), (200, &session["id"]));
 
         let expire = format!("/v1/checkout/sessions/{id}/expire");
-        let (status, expired) = post(fake.addr, &expire, Some(KEY), None, "").await;
+        let (status, expired) = post(fake.server.addr(), &expire, Some(KEY), None, "").await;
         assert_eq!((status, &expired["status"]), (200, &json!("expired")));
         assert_eq!(expired["url"], Value::Null);
-        let (status, refused) = post(fake.addr, &expire, Some(KEY), None, "").await;
+        let (status, refused) = post(fake.server.addr(), &expire, Some(KEY), None, "").await;
         assert_eq!(status, 400);
         assert_eq!(refused["error"]["type"], "invalid_request_error");
         let (status, _) = post(
-            fake.addr,
+            fake.server.addr(),
             "/v1/checkout/sessions/cs_test_unknown/expire",
             Some(KEY),
             None,
@@ -462,7 +441,14 @@ mod tests {
     async fn a_call_without_the_secret_key_is_refused() {
         let fake = FakeStripe::start(KEY).await.unwrap();
         for key in [None, Some("sk_test_other")] {
-            let (status, body) = post(fake.addr, "/v1/checkout/sessions", key, None, CREATE).await;
+            let (status, body) = post(
+                fake.server.addr(),
+                "/v1/checkout/sessions",
+                key,
+                None,
+                CREATE,
+            )
+            .await;
             assert_eq!(status, 401);
             assert_eq!(body["error"]["type"], "invalid_request_error");
         }
@@ -474,7 +460,7 @@ mod tests {
     async fn a_create_without_line_items_is_refused() {
         let fake = FakeStripe::start(KEY).await.unwrap();
         let (status, body) = post(
-            fake.addr,
+            fake.server.addr(),
             "/v1/checkout/sessions",
             Some(KEY),
             None,

@@ -12,6 +12,7 @@ pub mod checkout_seed;
 pub mod client;
 pub mod cpu;
 pub mod fake_email;
+pub mod fake_server;
 pub mod fake_stripe;
 pub mod load;
 pub mod native_products;
