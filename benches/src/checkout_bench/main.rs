@@ -204,16 +204,9 @@ fn main() -> anyhow::Result<()> {
     );
     let root = app::repo_root();
     let host = app::build_host(&root)?;
-    let spin = match cli.only {
-        Some(Host::ReenHost) => Err("not asked for: --only reen-host".to_owned()),
-        _ => benches::spin::locate().map(|binary| {
-            let version = benches::spin::version(&binary);
-            (binary, version)
-        }),
-    };
-    if let Err(why) = &spin {
-        eprintln!("SKIPPING the Spin runs: {why}");
-    }
+    let not_wanted =
+        (cli.only == Some(Host::ReenHost)).then_some("not asked for: --only reen-host");
+    let spin = benches::spin::for_runs(not_wanted, false)?;
     let scratch = tempfile::Builder::new()
         .prefix("checkout-bench-")
         .tempdir()?;

@@ -94,21 +94,13 @@ probe = "{{{{ probe }}}}"
 /// `reen-host up` on the fixture's manifest and reen-host's stores in `state`.
 pub fn start_reen_host(
     host: &Path,
+    root: &Path,
     manifest: &Path,
     state: &Path,
     addr: std::net::SocketAddr,
 ) -> anyhow::Result<Server> {
-    let mut command = Command::new(host);
-    command
-        .arg("up")
-        .arg("-f")
-        .arg(manifest)
-        .arg("--listen")
-        .arg(addr.to_string())
-        .arg("--runtime-config-file")
-        .arg(state.join("runtime-config.toml"))
-        .env("RUST_LOG", "warn");
-    Server::spawn(command, &state.join("host-calls.log"))
+    let command = benches::app::command_for(host, manifest, root, state, addr, false);
+    benches::app::start_command(command, state, "host-calls.log")
 }
 
 /// `spin up` on the fixture's manifest and the Spin home's stores.

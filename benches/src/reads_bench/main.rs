@@ -30,7 +30,7 @@ mod host_calls;
 mod report;
 mod seed;
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{Context as _, ensure};
 use benches::checkout_seed::PASSWORD;
 use benches::client::{self, Client};
 use benches::fake_email::FakeEmail;
@@ -175,19 +175,9 @@ fn main() -> anyhow::Result<()> {
     );
     let root = app::repo_root();
     let host = app::build_host(&root)?;
-    let spin = match cli.only {
-        Some(Host::ReenHost) => Err("not asked for: --only reen-host".to_owned()),
-        _ => benches::spin::locate().map(|binary| {
-            let version = benches::spin::version(&binary);
-            (binary, version)
-        }),
-    };
-    if let Err(why) = &spin {
-        if cli.only == Some(Host::Spin) {
-            bail!("--only spin, and no Spin CLI: {why}");
-        }
-        eprintln!("SKIPPING the Spin runs: {why}");
-    }
+    let not_wanted =
+        (cli.only == Some(Host::ReenHost)).then_some("not asked for: --only reen-host");
+    let spin = benches::spin::for_runs(not_wanted, cli.only == Some(Host::Spin))?;
     let scratch = tempfile::Builder::new().prefix("reads-bench-").tempdir()?;
     let state = scratch.path().join("reen-host");
     std::fs::create_dir_all(&state)?;
@@ -253,7 +243,7 @@ fn main() -> anyhow::Result<()> {
             runs.extend(measure_host(&cli, Host::ReenHost, addr).await?);
             drop(server);
             let addr = servers::free_addr()?;
-            let mut server = host_calls::start_reen_host(&host, &fixture, &state, addr)?;
+            let mut server = host_calls::start_reen_host(&host, &root, &fixture, &state, addr)?;
             let (baseline, runs) =
                 host_calls::measure(&cli, Host::ReenHost, &mut server, addr).await?;
             baselines.push(baseline);

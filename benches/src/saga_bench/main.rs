@@ -29,7 +29,7 @@
 mod report;
 mod timeline;
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{Context as _, ensure};
 use benches::checkout_seed;
 use benches::client::Client;
 use benches::fake_email::{EmailCounts, FakeEmail};
@@ -128,19 +128,9 @@ fn main() -> anyhow::Result<()> {
     );
     let root = app::repo_root();
     let host = app::build_host(&root)?;
-    let spin = match cli.only {
-        Some(Host::ReenHost) => Err("not asked for: --only reen-host".to_owned()),
-        _ => benches::spin::locate().map(|binary| {
-            let version = benches::spin::version(&binary);
-            (binary, version)
-        }),
-    };
-    if let Err(why) = &spin {
-        if cli.only == Some(Host::Spin) {
-            bail!("--only spin, and no Spin CLI: {why}");
-        }
-        eprintln!("SKIPPING the Spin runs: {why}");
-    }
+    let not_wanted =
+        (cli.only == Some(Host::ReenHost)).then_some("not asked for: --only reen-host");
+    let spin = benches::spin::for_runs(not_wanted, cli.only == Some(Host::Spin))?;
     let hosts_measured = if spin.is_ok() && cli.only.is_none() {
         2
     } else {

@@ -141,9 +141,9 @@ const MIGRATIONS: &[sqlite_store::Migration] = &[
             // The name search (`?name=`, a case-insensitive substring): every product's name
             // trigrams, lowercased as LIKE folds case (ASCII only), so a search reads the
             // products holding its text's trigrams instead of every product (at 100,000
-            // products a scan takes about 18 ms, and anyone can send a new text). A plain
-            // table rather than FTS5: on Spin every request opens a new connection, which
-            // parses the whole schema first, and an FTS5 index adds five tables to it.
+            // products a scan takes tens of milliseconds, and anyone can send a new text).
+            // A plain table rather than FTS5: on Spin every request opens a new connection,
+            // which parses the whole schema first, and an FTS5 index adds five tables to it.
             "CREATE TABLE product_trigrams (
             trigram TEXT NOT NULL,
             product_id TEXT NOT NULL,
